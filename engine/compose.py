@@ -1,0 +1,234 @@
+"""Build sample i: its kind from the mix, an intent, a verified utterance, and the assistant's turn.
+
+Everything random about sample i comes from ``Random(f"{seed}/{i}/{attempt}")``, so a sample is the
+same whatever else is generated, in whichever process, in whichever shard.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from engine.config import GenerateConfig
+from engine.expand import Expander
+from engine.project import Project
+from engine.samples import Sample
+from engine.slots import SlotFiller
+from engine.verify import Reading, Verifier
+
+_GOLDEN = 0.6180339887498949  # Kronecker sequence step: kinds land on the mix within a sample or two
+_DRAWS_PER_SLOT = 12
+
+
+class _Retry(Exception):
+    """This attempt cannot satisfy its constraints; try the next attempt (not a verification drop)."""
+
+
+class _Drop(Exception):
+    """The utterance failed verification: counted in the manifest by reason."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Outcome:
+    """What composing one index produced: a sample (or None) and the drops on the way."""
+
+    sample: Sample | None
+    drops: list[str] = field(default_factory=list)
+
+
+class Composer:
+    """Turns sample indices into verified samples for one project and config."""
+
+    def __init__(self, project: Project, config: GenerateConfig):
+        self.p = project
+        self.cfg = config
+        self.expander = Expander(project.grammar)
+        self.verifier = Verifier(project.grammar)
+        self.filler = SlotFiller(project.lexicons, config.hard_tags)
+        self.replies = project.lexicons.table("replies")
+        self.offered = [t.offered() for _, t in sorted(project.tools.items())]
+        self.tool_intents = project.grammar.tool_intents()
+        self.negatives = project.grammar.negative_intents()
+        self.weekdays = project.lexicons.table("date_words")["weekday_names"]
+        self._seed_phase = random.Random(f"kinds/{config.seed}").random()
+
+    def kind_of(self, i: int) -> str:
+        """The kind of sample i: a low-discrepancy walk over the mix."""
+        u = (self._seed_phase + i * _GOLDEN) % 1.0
+        mix = self.cfg.mix
+        if u < mix.positive:
+            return "positive"
+        return "hard" if u < mix.positive + mix.hard else "negative"
+
+    def compose(self, i: int) -> Outcome:
+        out = Outcome(None)
+        kind = self.kind_of(i)
+        for attempt in range(self.cfg.max_attempts):
+            rng = random.Random(f"{self.cfg.seed}/{i}/{attempt}")
+            try:
+                out.sample = self._attempt(i, kind, rng)
+                return out
+            except _Retry:
+                continue
+            except _Drop as d:
+                out.drops.append(d.reason)
+        return out
+
+    # -- one attempt ----------------------------------------------------------------------------
+    def _today(self, rng: random.Random) -> date:
+        if self.cfg.today is not None:
+            return self.cfg.today
+        lo, hi = self.cfg.today_range
+        return lo + timedelta(days=rng.randrange((hi - lo).days + 1))
+
+    def _attempt(self, i: int, kind: str, rng: random.Random) -> Sample:
+        today = self._today(rng)
+        if kind == "negative":
+            if not self.negatives:
+                raise _Retry
+            intent, style, params, missing = rng.choice(self.negatives), "any", set(), []
+        else:
+            intent = rng.choice(self.tool_intents)
+            style = "plain" if kind == "positive" else ("clarify" if rng.random() < self.cfg.clarify_share else "hard")
+            params, missing = self._params(intent, style, rng)
+        deriv = self.expander.expand(intent, rng, params)
+        surfaces, used = self._fill(intent, deriv.chunks, style, today, rng)
+        text, readings = self.verifier.readings_of(deriv.chunks, surfaces)
+        tool = self.p.tools.get(intent)
+        args = {}
+        if tool is not None:
+            args = {p: used[p][1].value for p in tool.properties if p in used}
+            self._check(intent, args, readings, text, today)
+            errors = tool.errors(args) if not missing else [e for e in tool.errors(args) if "is a required property" not in e]
+            if errors:
+                raise _Drop("schema")
+        elif any(r.intent in self.p.tools for r in readings):
+            raise _Drop("negative_reads_as_tool")
+        elif not readings:
+            raise _Drop("unparsed")
+        return self._sample(i, kind, intent, today, text, args, missing, deriv, used, rng)
+
+    def _params(self, intent: str, style: str, rng: random.Random) -> tuple[set[str], list[str]]:
+        """Which parameters the utterance states, and which required ones it leaves out (clarify)."""
+        tool = self.p.tools[intent]
+        required = set(tool.required)
+        sets = self.expander.bindable_sets(intent)
+        if style == "clarify":
+            if not required:
+                raise _Retry
+            k = 1 if len(required) == 1 or rng.random() < 0.75 else 2
+            missing = set(rng.sample(sorted(required), k))
+            sets = [s for s in sets if s & required == required - missing]
+        else:
+            missing = set()
+            sets = [s for s in sets if required <= s]
+        if not sets:
+            raise _Retry
+        # Fewer optional parameters are likelier, as in real requests.
+        weights = [0.45 ** len(s - required) for s in sets]
+        chosen = rng.choices(sets, weights)[0]
+        return chosen, [p for p in tool.properties if p in missing]
+
+    def _fill(self, intent: str, chunks, style: str, today: date, rng: random.Random):
+        """Surface form for every slot; for bound parameters also a usable resolved value."""
+        tool = self.p.tools.get(intent)
+        slots = [k for k, c in enumerate(chunks) if c.terminal is not None]
+        hard_at = None
+        if style == "hard":
+            candidates = [k for k in slots if chunks[k].param and self.filler.has_hard(chunks[k].terminal)]
+            if not candidates:
+                raise _Retry
+            hard_at = rng.choice(candidates)
+        surfaces, used = [], {}
+        for k in slots:
+            c = chunks[k]
+            mode = "hard" if k == hard_at else ("plain" if style == "plain" else "any")
+            schema = tool.properties.get(c.param) if tool and c.param else None
+            for _ in range(_DRAWS_PER_SLOT):
+                entry = self.filler.draw(c.terminal, rng, mode)
+                if schema is None:
+                    break
+                r = self.filler.resolve(c.terminal, entry.surface, today, schema)
+                if r.ok and "past" not in r.flags and not self._clashes(tool, c.param, r.value, used):
+                    used[c.param] = (entry, r, c.terminal)
+                    break
+            else:
+                raise _Retry
+            surfaces.append(entry.surface)
+        return surfaces, used
+
+    @staticmethod
+    def _clashes(tool, param: str, value, used) -> bool:
+        for group in tool.distinct:
+            if param in group and any(p in used and used[p][1].value == value for p in group if p != param):
+                return True
+        return False
+
+    def _check(self, intent: str, args: dict, readings: frozenset, text: str, today: date) -> None:
+        """The grammars must read ``text`` as exactly this call, and as nothing else."""
+        if not readings:
+            raise _Drop("unparsed")
+        expected = (intent, tuple(sorted(args.items())))
+        for r in readings:
+            call = self._call_of(r, text, today)
+            if call != expected:
+                raise _Drop("ambiguous" if r.intent == intent else f"other_intent:{r.intent}")
+
+    def _call_of(self, r: Reading, text: str, today: date):
+        tool = self.p.tools.get(r.intent)
+        if tool is None:
+            return (r.intent, ())
+        args = {}
+        for b in r.bindings:
+            if b.param in args:
+                return (r.intent, "bound twice")
+            res = self.filler.resolve(b.terminal, text[b.start:b.end], today, tool.properties[b.param])
+            args[b.param] = res.value if res.ok else ("unresolved", res.type)
+        return (r.intent, tuple(sorted(args.items())))
+
+    # -- output -------------------------------------------------------------------------------
+    def _sample(self, i, kind, intent, today, text, args, missing, deriv, used, rng) -> Sample:
+        sid = f"{self.cfg.seed}-{i:08d}"
+        tags = sorted({t for entry, _, _ in used.values() for t in entry.tags if t in self.filler.hard_tags})
+        tags += [f"clarify:{p}" for p in missing]
+        if intent not in self.p.tools:
+            tags.append(f"negative:{intent}")
+            reply = {"role": "assistant", "content": rng.choice(self.replies["negative"][intent]["reply"])}
+        elif missing:
+            reply = {"role": "assistant", "content": self._clarify(missing, rng)}
+        else:
+            call_id = "call_" + hashlib.sha1(sid.encode()).hexdigest()[:16]
+            fn = {"name": intent, "arguments": json.dumps(args, ensure_ascii=False)}
+            reply = {"role": "assistant", "content": None, "tool_calls": [{"id": call_id, "type": "function", "function": fn}]}
+        system = self.replies["system"].format(date=_cn_date(today), weekday=self.weekdays[today.weekday()])
+        provenance = {
+            "grammar": self.p.grammar.intents[intent].file,
+            "rules": list(dict.fromkeys(r.split("__", 1)[-1] for r in deriv.rules)),
+            "slots": [
+                {"param": p, "terminal": term, "surface": e.surface, "value": r.value, "lexicon": f"{self.p.lexicons.get(term).file}:{e.line}", "rule": r.rule}
+                for p, (e, r, term) in used.items()
+            ],
+        }
+        return Sample(
+            id=sid, kind=kind, intent=intent, tags=tags, today=today.isoformat(),
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": text}, reply],
+            tools=self.offered, provenance=provenance,
+        )
+
+    def _clarify(self, missing: list[str], rng: random.Random) -> str:
+        table = self.replies["clarify"]
+        if len(missing) == 1:
+            return rng.choice(table[missing[0]]["ask"])
+        nouns = [table[p]["noun"] for p in missing]
+        joined = self.replies["list_sep"].join(nouns[:-1]) + self.replies["and_word"] + nouns[-1]
+        return rng.choice(self.replies["clarify_many"]).format(nouns=joined)
+
+
+def _cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"

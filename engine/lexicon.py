@@ -1,0 +1,137 @@
+"""Load slot lexicons: each ``lexicons/<lang>/<name>.tsv`` is the terminal NAME that grammars import.
+
+A file starts with ``# resolver: <kind>`` (how its surface forms become values) and a header line
+``surface<TAB>value<TAB>tags<TAB>weight``; every other line is one surface form. ``value`` may be empty
+when the resolver computes it (dates); ``tags`` are comma-separated and end up in each sample's tags.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import CallgramError, did_you_mean
+
+RESOLVERS = ("city", "date", "count", "literal")
+_COLUMNS = ["surface", "value", "tags", "weight"]
+# Private-use characters stand for "any value of this lexicon" in verification templates.
+_PLACEHOLDER_BASE = 0xE000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One surface form of a lexicon slot."""
+
+    surface: str
+    value: str | None
+    tags: tuple[str, ...]
+    weight: float
+    line: int
+
+
+@dataclass
+class Lexicon:
+    """All surface forms of one slot terminal."""
+
+    name: str
+    file: str
+    resolver: str
+    entries: list[Entry]
+    placeholder: str = ""
+    by_surface: dict[str, Entry] = field(default_factory=dict)
+
+    def lark_definition(self) -> str:
+        """The terminal as Lark source: placeholder first, then every surface (Lark sorts longest-first)."""
+        alts = [self.placeholder] + [e.surface for e in self.entries]
+        return f"{self.name}: " + " | ".join(_lark_string(s) for s in alts)
+
+
+@dataclass
+class Lexicons:
+    """Every slot lexicon plus the language's data tables (``*.toml``)."""
+
+    folder: Path
+    slots: dict[str, Lexicon]
+    data: dict[str, dict]
+
+    def grammar_text(self) -> str:
+        """A Lark grammar defining every slot terminal, served as ``%import lexicon.NAME``."""
+        return "\n".join(lex.lark_definition() for lex in self.slots.values()) + "\n"
+
+    def get(self, name: str) -> Lexicon:
+        return self.slots[name]
+
+    def table(self, name: str) -> dict:
+        """A data table such as ``date_words`` (``date_words.toml``)."""
+        if name not in self.data:
+            raise CallgramError(f"missing lexicon data file {name}.toml", str(self.folder))
+        return self.data[name]
+
+
+def _lark_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def load_lexicons(folder: Path, rel=str) -> Lexicons:
+    """Read every ``*.tsv`` slot lexicon and ``*.toml`` data table in ``folder``."""
+    if not folder.is_dir():
+        raise CallgramError("lexicon folder not found", rel(folder))
+    slots: dict[str, Lexicon] = {}
+    for i, path in enumerate(sorted(folder.glob("*.tsv"))):
+        lex = _load_tsv(path, rel(path))
+        lex.placeholder = chr(_PLACEHOLDER_BASE + i)
+        slots[lex.name] = lex
+    data = {}
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            data[path.stem] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise CallgramError(f"invalid TOML: {e}", rel(path)) from None
+    return Lexicons(folder=folder, slots=slots, data=data)
+
+
+def _load_tsv(path: Path, shown: str) -> Lexicon:
+    name = path.stem.upper()
+    if not name.isidentifier():
+        raise CallgramError(f"lexicon file name must be a terminal name, got {path.stem!r}", shown)
+    resolver = None
+    header_seen = False
+    entries: list[Entry] = []
+    by_surface: dict[str, Entry] = {}
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.rstrip("\r")
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            key, _, val = line[1:].partition(":")
+            if key.strip() == "resolver":
+                resolver = val.strip()
+                if resolver not in RESOLVERS:
+                    raise CallgramError(f"unknown resolver {resolver!r}{did_you_mean(resolver, RESOLVERS)}", shown, lineno, line.find(resolver) + 1)
+            continue
+        cols = line.split("\t")
+        if not header_seen:
+            if cols[: len(_COLUMNS)] != _COLUMNS[: len(cols)] or cols[0] != "surface":
+                raise CallgramError(f"header line must be {' / '.join(_COLUMNS)} (tab-separated)", shown, lineno, 1)
+            header_seen = True
+            continue
+        if len(cols) > len(_COLUMNS):
+            raise CallgramError(f"too many columns ({len(cols)}, at most {len(_COLUMNS)})", shown, lineno, 1)
+        cols += [""] * (len(_COLUMNS) - len(cols))
+        surface, value, tags, weight = (c.strip() for c in cols)
+        if not surface:
+            raise CallgramError("empty surface form", shown, lineno, 1)
+        if surface in by_surface:
+            raise CallgramError(f"duplicate surface {surface!r} (first on line {by_surface[surface].line})", shown, lineno, 1)
+        try:
+            w = float(weight) if weight else 1.0
+        except ValueError:
+            raise CallgramError(f"weight must be a number, got {weight!r}", shown, lineno, line.rfind(weight) + 1) from None
+        entry = Entry(surface, value or None, tuple(t for t in tags.split(",") if t), w, lineno)
+        entries.append(entry)
+        by_surface[surface] = entry
+    if resolver is None:
+        raise CallgramError(f"missing '# resolver: <{'|'.join(RESOLVERS)}>' line", shown, 1, 1)
+    if not entries:
+        raise CallgramError("lexicon has no entries", shown, 1, 1)
+    return Lexicon(name=name, file=shown, resolver=resolver, entries=entries, by_surface=by_surface)

@@ -1,0 +1,111 @@
+"""Load and check tool definitions: one OpenAI-style function object per ``tools/<name>.json``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict
+
+from engine.errors import CallgramError, did_you_mean, locate
+
+# Keywords a parameter schema may use; anything else is almost always a typo ("tpye").
+_SCHEMA_KEYWORDS = {
+    "type", "description", "enum", "const", "format", "pattern", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "items", "minItems",
+    "maxItems", "uniqueItems", "default", "examples", "properties", "required",
+    "additionalProperties", "oneOf", "anyOf", "allOf", "not", "title", "multipleOf",
+}
+_TOP_KEYWORDS = {"name", "description", "parameters", "strict"}
+
+
+class Tool(BaseModel):
+    """A tool the model may call, with a compiled validator for its arguments."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    file: str
+    validator: Any = None
+
+    @property
+    def properties(self) -> dict[str, dict]:
+        return self.parameters.get("properties", {})
+
+    @property
+    def required(self) -> list[str]:
+        return list(self.parameters.get("required", []))
+
+    @property
+    def distinct(self) -> list[list[str]]:
+        """Groups of parameters that must not share a value (``x-distinct``: origin ≠ destination)."""
+        return self.parameters.get("x-distinct", [])
+
+    def offered(self) -> dict:
+        """The definition as offered to a model: OpenAI ``{"type": "function", ...}`` without x- keys."""
+        params = {k: v for k, v in self.parameters.items() if not k.startswith("x-")}
+        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": params}}
+
+    def errors(self, arguments: dict) -> list[str]:
+        """Schema violations of ``arguments``, as short messages."""
+        return [f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message}" for e in self.validator.iter_errors(arguments)]
+
+
+def load_tools(folder: Path, rel=str) -> dict[str, Tool]:
+    """Every ``*.json`` in ``folder``, checked; raises CallgramError on the first problem."""
+    tools: dict[str, Tool] = {}
+    for path in sorted(folder.glob("*.json")):
+        tool = load_tool(path, rel(path))
+        tools[tool.name] = tool
+    if not tools:
+        raise CallgramError("no tool definitions found", rel(folder))
+    return tools
+
+
+def load_tool(path: Path, shown: str) -> Tool:
+    """One tool file, checked for shape, JSON Schema validity and keyword typos."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CallgramError(f"invalid JSON: {e.msg}", shown, e.lineno, e.colno) from None
+    if not isinstance(data, dict):
+        raise CallgramError("a tool file holds one JSON object", shown, 1, 1)
+    if data.get("type") == "function" and isinstance(data.get("function"), dict):
+        data = data["function"]  # accept the wrapped OpenAI form too
+    for key in data:
+        if key not in _TOP_KEYWORDS:
+            raise CallgramError(f"unknown key {key!r}{did_you_mean(key, _TOP_KEYWORDS)}", shown, *locate(text, f'"{key}"'))
+    for key in ("name", "description", "parameters"):
+        if key not in data:
+            raise CallgramError(f"missing {key!r}", shown, 1, 1)
+    name = data["name"]
+    if name != path.stem:
+        raise CallgramError(f"tool name {name!r} must match the file name {path.stem!r}", shown, *locate(text, f'"{name}"'))
+    params = data["parameters"]
+    if not isinstance(params, dict) or params.get("type") != "object":
+        raise CallgramError('"parameters" must be a JSON Schema with "type": "object"', shown, *locate(text, '"parameters"'))
+    props = params.get("properties", {})
+    for pname, schema in props.items():
+        for key in schema:
+            if key not in _SCHEMA_KEYWORDS and not key.startswith("x-"):
+                line, col = locate(text, f'"{key}"', text.find(f'"{pname}"'))
+                raise CallgramError(f"parameter {pname!r}: unknown schema keyword {key!r}{did_you_mean(key, _SCHEMA_KEYWORDS)}", shown, line, col)
+    for req in params.get("required", []):
+        if req not in props:
+            raise CallgramError(f"required parameter {req!r} is not in properties{did_you_mean(req, props)}", shown, *locate(text, f'"{req}"', text.find('"required"')))
+    for group in params.get("x-distinct", []):
+        for pname in group:
+            if pname not in props:
+                raise CallgramError(f"x-distinct names unknown parameter {pname!r}", shown, *locate(text, '"x-distinct"'))
+    try:
+        jsonschema.Draft202012Validator.check_schema(params)
+    except jsonschema.SchemaError as e:
+        bad = e.path[-1] if e.path else "parameters"
+        where = "/".join(str(p) for p in e.path) or "parameters"
+        raise CallgramError(f"invalid JSON Schema at {where}: {e.message}", shown, *locate(text, f'"{bad}"')) from None
+    validator = jsonschema.Draft202012Validator(params, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return Tool(name=name, description=data["description"], parameters=params, file=shown, validator=validator)
