@@ -21,6 +21,7 @@ from engine.tools import Tool
 _LEXICON_IMPORT = re.compile(r"^\s*%import\s+lexicon\s*(?:\.\s*(\w+)|\(([^)]*)\))", re.M)
 _LOCATION = re.compile(r"line (\d+)(?:,? col(?:umn)? (\d+))?", re.I)
 _NAMED_RULE = re.compile(r"<(\w+) :")
+_QUOTED_NAME = re.compile(r"'(\w+)' used but not defined")
 _PARSER_OPTIONS = dict(parser="earley", lexer="dynamic", ambiguity="forest")
 
 
@@ -79,6 +80,7 @@ def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=s
             check_lexicon_imports(intent, lexicons)
         except CallgramError as e:
             errors.append(e)
+            intent.source = ""  # already reported: do not compile it again below
     combined = "start: " + " | ".join(intents) + "\n" + "".join(f"%import {n}.start -> {n}\n" for n in intents)
     parser = None
     if not errors:
@@ -88,6 +90,8 @@ def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=s
             pass  # compile each file alone below, to say which one is wrong and where
     if parser is None:
         for intent in intents.values():
+            if not intent.source:
+                continue
             try:
                 Lark(intent.source, import_paths=import_paths, source_path=intent.file, **_PARSER_OPTIONS)
             except (LarkError, OSError) as e:
@@ -122,8 +126,14 @@ def lark_error(e: Exception, file: str, source: str = "") -> CallgramError:
     m = _LOCATION.search(msg)
     line, col = (int(m.group(1)), int(m.group(2) or 1)) if m else (0, 0)
     named = _NAMED_RULE.search(msg)
+    quoted = _QUOTED_NAME.search(msg)
     if not line and named and source:
         line, col = rule_line(source, named.group(1))
+    elif not line and quoted and source:
+        m = re.search(rf"\b{re.escape(quoted.group(1))}\b", source)
+        if m:
+            line = source.count("\n", 0, m.start()) + 1
+            col = m.start() - source.rfind("\n", 0, m.start())
     if isinstance(e, OSError):
         msg = f"cannot import {e.args[0] if e.args else e}"
     return CallgramError(f"malformed grammar: {msg}", file, line, col)

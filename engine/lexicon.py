@@ -1,11 +1,14 @@
 """Load slot lexicons: each ``lexicons/<lang>/<name>.tsv`` is the terminal NAME that grammars import.
 
-A file starts with ``# resolver: <kind>`` (how its surface forms become values) and a header line
+A file starts with ``# resolver: <kind>`` (how its surface forms become values), optionally
+``# pattern: REGEX`` (the slot then accepts any text matching it when parsing, e.g. any flight number,
+while generation still draws from the listed entries) and ``# normalize: upper``; then a header line
 ``surface<TAB>value<TAB>tags<TAB>weight``; every other line is one surface form. ``value`` may be empty
 when the resolver computes it (dates); ``tags`` are comma-separated and end up in each sample's tags.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +42,24 @@ class Lexicon:
     entries: list[Entry]
     placeholder: str = ""
     by_surface: dict[str, Entry] = field(default_factory=dict)
+    pattern: str | None = None
+    normalize: str | None = None
 
     def lark_definition(self) -> str:
         """The terminal as Lark source: placeholder first, then every surface (Lark sorts longest-first)."""
+        if self.pattern is not None:
+            return f"{self.name}: /(?:{self.pattern.replace('/', chr(92) + '/')})/ | {_lark_string(self.placeholder)}"
         alts = [self.placeholder] + [e.surface for e in self.entries]
         return f"{self.name}: " + " | ".join(_lark_string(s) for s in alts)
+
+    def value_of(self, surface: str) -> str | None:
+        """The lexicon's value for a surface form: its entry's value, or the pattern-matched text normalised."""
+        entry = self.by_surface.get(surface)
+        if entry is not None and entry.value is not None:
+            return entry.value
+        if entry is None and (self.pattern is None or not re.fullmatch(self.pattern, surface)):
+            return None
+        return surface.upper() if self.normalize == "upper" else surface
 
 
 @dataclass
@@ -95,6 +111,7 @@ def _load_tsv(path: Path, shown: str) -> Lexicon:
     if not name.isidentifier():
         raise CallgramError(f"lexicon file name must be a terminal name, got {path.stem!r}", shown)
     resolver = None
+    directives: dict[str, tuple[str, int]] = {}
     header_seen = False
     entries: list[Entry] = []
     by_surface: dict[str, Entry] = {}
@@ -108,6 +125,8 @@ def _load_tsv(path: Path, shown: str) -> Lexicon:
                 resolver = val.strip()
                 if resolver not in RESOLVERS:
                     raise CallgramError(f"unknown resolver {resolver!r}{did_you_mean(resolver, RESOLVERS)}", shown, lineno, line.find(resolver) + 1)
+            elif key.strip() in ("pattern", "normalize") and not header_seen:
+                directives[key.strip()] = (val.strip(), lineno)
             continue
         cols = line.split("\t")
         if not header_seen:
@@ -134,4 +153,16 @@ def _load_tsv(path: Path, shown: str) -> Lexicon:
         raise CallgramError(f"missing '# resolver: <{'|'.join(RESOLVERS)}>' line", shown, 1, 1)
     if not entries:
         raise CallgramError("lexicon has no entries", shown, 1, 1)
-    return Lexicon(name=name, file=shown, resolver=resolver, entries=entries, by_surface=by_surface)
+    pattern, pline = directives.get("pattern", (None, 0))
+    if pattern is not None:
+        try:
+            rx = re.compile(pattern)
+        except re.error as e:
+            raise CallgramError(f"invalid pattern: {e}", shown, pline, 1) from None
+        for e in entries:
+            if not rx.fullmatch(e.surface):
+                raise CallgramError(f"surface {e.surface!r} does not match the lexicon's pattern", shown, e.line, 1)
+    normalize = directives.get("normalize", (None, 0))[0]
+    if normalize not in (None, "upper"):
+        raise CallgramError(f"unknown normalize {normalize!r} (only: upper)", shown, directives["normalize"][1], 1)
+    return Lexicon(name=name, file=shown, resolver=resolver, entries=entries, by_surface=by_surface, pattern=pattern, normalize=normalize)

@@ -64,7 +64,7 @@ class SlotFiller:
 
     def _resolve(self, lex: Lexicon, surface: str, today: date, schema: dict) -> Resolved:
         entry = lex.by_surface.get(surface)
-        if entry is None:
+        if entry is None and lex.value_of(surface) is None:
             return Resolved("unknown", rule=f"{surface!r} is not in {lex.file}")
         if lex.resolver == "date":
             r = resolve_date(surface, today, self.date_words, self.numerals)
@@ -73,9 +73,10 @@ class SlotFiller:
         elif lex.resolver == "count":
             r = resolve_int(surface, self.numerals)
         elif lex.resolver == "city":
-            r = resolve_city(surface, self._cities[lex.name], entry.tags)
+            r = resolve_city(surface, self._cities[lex.name], entry.tags if entry else ())
         else:
-            r = Resolved("string", entry.value or surface, (), f"{lex.file}:{entry.line}")
+            where = f"{lex.file}:{entry.line}" if entry else f"{lex.file} pattern"
+            r = Resolved("string", lex.value_of(surface), (), where)
         return _check_schema(r, schema)
 
 

@@ -104,8 +104,8 @@ def load_tool(path: Path, shown: str) -> Tool:
     try:
         jsonschema.Draft202012Validator.check_schema(params)
     except jsonschema.SchemaError as e:
-        bad = e.path[-1] if e.path else "parameters"
         where = "/".join(str(p) for p in e.path) or "parameters"
-        raise CallgramError(f"invalid JSON Schema at {where}: {e.message}", shown, *locate(text, f'"{bad}"')) from None
+        needle = json.dumps(e.instance, ensure_ascii=False) if isinstance(e.instance, (str, int, float)) else f'"{e.path[-1] if e.path else "parameters"}"'
+        raise CallgramError(f"invalid JSON Schema at {where}: {e.message}", shown, *locate(text, needle)) from None
     validator = jsonschema.Draft202012Validator(params, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     return Tool(name=name, description=data["description"], parameters=params, file=shown, validator=validator)

@@ -59,7 +59,7 @@ class Verifier:
         self._trie: dict = {}
         self._regexes: list[tuple[str, re.Pattern]] = []
         for term in self.parser.terminals:
-            if term.name in self.g.slots:
+            if term.name in self.g.slots and self.g.lexicons.get(self.g.slots[term.name]).pattern is None:
                 lex = self.g.lexicons.get(self.g.slots[term.name])
                 for s in [lex.placeholder] + [e.surface for e in lex.entries]:
                     self._add(s, term.name)

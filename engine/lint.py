@@ -1,0 +1,96 @@
+"""``callgram lint``: every problem in grammars, lexicons and tools, collected before reporting."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from engine.errors import CallgramError, ErrorList, did_you_mean, locate
+from engine.expand import Expander
+from engine.grammar import rule_line
+from engine.project import Project, load_project
+from engine.slots import SlotFiller
+
+_RULE_DEF = re.compile(r"^\s*[?!]?([a-z_][a-z0-9_]*)\s*(?:\.\s*-?\d+)?\s*:", re.M)
+_LINT_TODAY = date(2024, 1, 10)  # any day works: date lexicon entries must be readable on it
+
+
+def lint(root: Path | str = ".") -> list[CallgramError]:
+    """All problems found; an empty list means the project is clean."""
+    try:
+        project = load_project(root)
+    except ErrorList as e:
+        return e.errors
+    except CallgramError as e:
+        return [e]
+    problems: list[CallgramError] = []
+    problems += _grammar_problems(project)
+    problems += _lexicon_problems(project)
+    problems += _reply_problems(project)
+    return sorted(problems, key=lambda e: (e.file or "", e.line, e.col))
+
+
+def _grammar_problems(project: Project) -> list[CallgramError]:
+    g = project.grammar
+    lexicon_names = set(project.lexicons.slots)
+    expander = Expander(g)
+    out = []
+    for name, intent in g.intents.items():
+        defined = _RULE_DEF.findall(intent.source)
+        params = intent.tool.properties if intent.tool else {}
+        for rule in defined:
+            compiled = g.rules.get(f"{name}__{rule}")
+            if rule != "start" and compiled is None:
+                out.append(CallgramError(f"rule {rule!r} is unreachable from start", intent.file, *rule_line(intent.source, rule)))
+                continue
+            if compiled is None or rule == "start":
+                continue
+            single_slot = all(len(r.expansion) == 1 and r.expansion[0].name.rsplit("__", 1)[-1] in lexicon_names for r in compiled)
+            if rule in params and not single_slot:
+                out.append(CallgramError(f"parameter rule {rule!r} must be exactly one lexicon terminal in each alternative", intent.file, *rule_line(intent.source, rule)))
+            elif single_slot and rule not in params and intent.tool is not None:
+                out.append(CallgramError(f"rule {rule!r} binds a lexicon slot but {name} has no parameter {rule!r}{did_you_mean(rule, params)}", intent.file, *rule_line(intent.source, rule)))
+        if intent.tool is not None:
+            bindable = 0
+            for m in expander.masks[name]:
+                bindable |= m
+            text = Path(project.paths.root, intent.tool.file).read_text(encoding="utf-8")
+            for p in intent.tool.required:
+                if not bindable & expander.bits[name][p]:
+                    out.append(CallgramError(f"required parameter {p!r} cannot be bound by any rule of {intent.file}", intent.tool.file, *locate(text, f'"{p}"', text.find('"required"'))))
+    for tool in project.tools:
+        if tool not in g.intents:
+            out.append(CallgramError(f"tool {tool!r} has no grammar (expected grammars/{tool}.lark)", project.tools[tool].file, 1, 1))
+    return out
+
+
+def _lexicon_problems(project: Project) -> list[CallgramError]:
+    filler = SlotFiller(project.lexicons, [])
+    out = []
+    for lex in project.lexicons.slots.values():
+        for e in lex.entries:
+            if lex.resolver == "city" and not e.value:
+                out.append(CallgramError(f"city {e.surface!r} has no canonical value", lex.file, e.line, 1))
+                continue
+            if lex.resolver not in ("date", "count"):
+                continue
+            r = filler.resolve(lex.name, e.surface, _LINT_TODAY, None)
+            if r.type == "unknown":
+                out.append(CallgramError(f"the {lex.resolver} resolver cannot read {e.surface!r}", lex.file, e.line, 1))
+            elif lex.resolver == "count" and e.value is not None and str(r.value) != e.value:
+                out.append(CallgramError(f"{e.surface!r} resolves to {r.value}, but the value column says {e.value}", lex.file, e.line, len(e.surface) + 2))
+    return out
+
+
+def _reply_problems(project: Project) -> list[CallgramError]:
+    replies = project.lexicons.table("replies")
+    shown = project.paths.rel(project.paths.lexicons / "replies.toml")
+    out = []
+    for name in project.grammar.negative_intents():
+        if not replies.get("negative", {}).get(name, {}).get("reply"):
+            out.append(CallgramError(f"negative intent {name!r} has no [negative.{name}] reply list", shown, 1, 1))
+    for tool in project.tools.values():
+        for p in tool.required:
+            if p not in replies.get("clarify", {}):
+                out.append(CallgramError(f"required parameter {p!r} of {tool.name} has no [clarify.{p}] question", shown, 1, 1))
+    return out
