@@ -130,10 +130,10 @@ def lark_error(e: Exception, file: str, source: str = "") -> CallgramError:
     if not line and named and source:
         line, col = rule_line(source, named.group(1))
     elif not line and quoted and source:
-        m = re.search(rf"\b{re.escape(quoted.group(1))}\b", source)
+        m = re.search(rf"^(?![ \t]*//).*?\b({re.escape(quoted.group(1))})\b", source, re.M)
         if m:
-            line = source.count("\n", 0, m.start()) + 1
-            col = m.start() - source.rfind("\n", 0, m.start())
+            line = source.count("\n", 0, m.start(1)) + 1
+            col = m.start(1) - source.rfind("\n", 0, m.start(1))
     if isinstance(e, OSError):
         msg = f"cannot import {e.args[0] if e.args else e}"
     return CallgramError(f"malformed grammar: {msg}", file, line, col)
@@ -166,7 +166,7 @@ def base_name(symbol: str) -> str:
 
 def rule_line(source: str, name: str) -> tuple[int, int]:
     """Where rule ``name`` is defined in a grammar source, 1-based; (1, 1) if not found."""
-    m = re.search(rf"^\s*[?!]?{re.escape(name)}\s*(?:\.\s*-?\d+)?\s*:", source, re.M)
+    m = re.search(rf"^[ \t]*[?!]?{re.escape(name)}[ \t]*(?:\.-?\d+)?[ \t]*:", source, re.M)
     if not m:
         return 1, 1
     line = source.count("\n", 0, m.start()) + 1

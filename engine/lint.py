@@ -11,7 +11,7 @@ from engine.grammar import rule_line
 from engine.project import Project, load_project
 from engine.slots import SlotFiller
 
-_RULE_DEF = re.compile(r"^\s*[?!]?([a-z_][a-z0-9_]*)\s*(?:\.\s*-?\d+)?\s*:", re.M)
+_RULE_DEF = re.compile(r"^[ \t]*[?!]?([a-z_][a-z0-9_]*)[ \t]*(?:\.-?\d+)?[ \t]*:", re.M)
 _LINT_TODAY = date(2024, 1, 10)  # any day works: date lexicon entries must be readable on it
 
 

@@ -47,7 +47,6 @@ class _Rules:
         self.re_month_day = re.compile(f"^(?:({_NUM})年)?({_NUM})月({_NUM})(?:号|日)?$")
         self.re_iso = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
         self.re_slash = re.compile(r"^(\d{1,2})/(\d{1,2})$")
-        self.re_month_end = re.compile(f"^({alt(words['month_offsets'])})?(?:{alt(words['month_end_words'])})$")
 
     def _int(self, s: str) -> int | None:
         r = resolve_int(s, self.numerals)
@@ -203,10 +202,9 @@ def _literal(r: _Rules, text: str, today: date) -> Resolved | None:
 
 
 def _month_end(r: _Rules, text: str, today: date) -> Resolved | None:
-    m = r.re_month_end.match(text)
-    if not m:
+    k = r.words["month_end"].get(text)
+    if k is None:
         return None
-    k = r.words["month_offsets"][m.group(1)] if m.group(1) else 0
     y, mo = _add_months(today.year, today.month, k)
     return _dated(date(y, mo, calendar.monthrange(y, mo)[1]), today, f"month end, month {k:+d}")
 

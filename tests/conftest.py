@@ -1,0 +1,31 @@
+"""Shared fixtures: the shipped project is loaded once per test session."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.compose import Composer
+from engine.config import GenerateConfig
+from engine.project import load_project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def project():
+    return load_project(ROOT)
+
+
+@pytest.fixture(scope="session")
+def composer(project):
+    return Composer(project, GenerateConfig(seed=7))
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    """A scratch copy of the shipped inputs, to break or extend."""
+    for name in ("grammars", "lexicons", "tools"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    return tmp_path
