@@ -2,7 +2,7 @@
 from engine.compose import Composer
 from engine.config import GenerateConfig, Mix
 from engine.errors import CallgramError
-from engine.generate import Shard, generate
+from engine.pipeline import Shard, generate
 from engine.parse import UtteranceParser
 from engine.project import Project, load_project
 from engine.samples import Sample

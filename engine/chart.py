@@ -6,6 +6,10 @@ terminals actually match. Tokens come from the same lexical lattice Lark's dynam
 (longest match of each terminal at each position), so both parsers accept the same strings with the
 same readings; ``tests/test_chart.py`` checks that against Lark on generated and hand-written text.
 
+Lark expands every ``[optional]`` into separate alternatives (``[a] [b] c [d] [e]`` becomes 16), so
+each nonterminal's alternatives are first merged into a minimal acyclic automaton over symbols: shared
+prefixes and suffixes are then parsed once.
+
 Direct left recursion (what Lark makes of ``x*`` and ``x+``) is solved by growing the result from
 its non-recursive alternatives; indirect left recursion is rejected when the grammar loads.
 """
@@ -49,6 +53,8 @@ class ChartParser:
         self._first_sets()
         self._reject_indirect_left_recursion()
         self.param_of = {n: p for n, (_, p) in grammar.params.items()}
+        self.dags = {name: _Dag([a.syms for a in alts], self) for name, alts in self.alts.items()}
+        self.tails = {name: _Dag(tails, self) for name, tails in self.lrec.items()}
 
     # -- static analysis ----------------------------------------------------------------------
     def _first_sets(self) -> None:
@@ -144,17 +150,17 @@ class _Run:
             self.memo[key] = {}
             return self.memo[key]
         self.memo[key] = {}  # in progress: indirect left recursion was rejected at load
-        result: dict = defaultdict(set)
         param = p.param_of.get(name)
-        for alt in p.alts[name]:
-            if not alt.nullable and alt.first.isdisjoint(toks):
-                continue
-            for end, bsets in self.seq(alt.syms, pos).items():
-                if param is not None:
-                    term = alt.syms[0][1]
-                    result[end].add(frozenset({(param, base_name(term), pos, end)}))
-                else:
-                    result[end] |= bsets
+        if param is not None:
+            out = {}
+            for alt in p.alts[name]:
+                term = alt.syms[0][1]
+                end = toks.get(term)
+                if end is not None:
+                    out[end] = frozenset({frozenset({(param, base_name(term), pos, end)})})
+            self.memo[key] = out
+            return out
+        result = self.walk(p.dags[name], {pos: _UNIT})
         if name in p.lrec:
             self._grow(name, result)
         out = {e: frozenset(s) for e, s in result.items()}
@@ -162,35 +168,92 @@ class _Run:
         return out
 
     def _grow(self, name: str, result) -> None:
-        frontier = {e: set(s) for e, s in result.items()}
+        frontier = {e: frozenset(s) for e, s in result.items()}
         while frontier:
-            new: dict = defaultdict(set)
-            for tail in self.p.lrec[name]:
-                for start, bsets in frontier.items():
-                    for end, more in self.seq(tail, start, bsets).items():
-                        fresh = more - result[end]
-                        if fresh:
-                            result[end] |= fresh
-                            new[end] |= fresh
-            frontier = new
+            grown = self.walk(self.p.tails[name], frontier)
+            frontier = {}
+            for end, more in grown.items():
+                fresh = more - result.get(end, set())
+                if fresh:
+                    result.setdefault(end, set()).update(fresh)
+                    frontier[end] = frozenset(fresh)
 
-    def seq(self, syms, pos: int, start=_UNIT) -> dict:
-        frontier = {pos: start}
-        for is_nt, name in syms:
-            nxt: dict = {}
-            for p, bsets in frontier.items():
-                if is_nt:
-                    for end, more in self.nt(name, p).items():
-                        comb = _product(bsets, more)
-                        nxt[end] = nxt[end] | comb if end in nxt else comb
-                else:
-                    end = self.lattice[p].get(name)
-                    if end is not None:
-                        nxt[end] = nxt[end] | bsets if end in nxt else bsets
-            if not nxt:
-                return {}
-            frontier = nxt
-        return frontier
+    def walk(self, dag: "_Dag", start: dict) -> dict:
+        """Run ``start`` (position -> binding sets) through an automaton; returns end -> binding sets."""
+        frontiers: list = [None] * len(dag.edges)
+        frontiers[0] = start
+        result: dict = {}
+        lattice = self.lattice
+        p = self.p
+        for node in range(len(dag.edges)):
+            frontier = frontiers[node]
+            if frontier is None:
+                continue
+            if dag.final[node]:
+                for end, bsets in frontier.items():
+                    if end in result:
+                        result[end] |= bsets
+                    else:
+                        result[end] = set(bsets)
+            for is_nt, name, child in dag.edges[node]:
+                nxt = frontiers[child]
+                for pos, bsets in frontier.items():
+                    toks = lattice[pos]
+                    if is_nt:
+                        if name not in p.nullable and p.first[name].isdisjoint(toks):
+                            continue
+                        for end, more in self.nt(name, pos).items():
+                            comb = _product(bsets, more)
+                            if nxt is None:
+                                nxt = frontiers[child] = {}
+                            nxt[end] = nxt[end] | comb if end in nxt else comb
+                    else:
+                        end = toks.get(name)
+                        if end is not None:
+                            if nxt is None:
+                                nxt = frontiers[child] = {}
+                            nxt[end] = nxt[end] | bsets if end in nxt else bsets
+        return result
+
+
+class _Dag:
+    """A minimal acyclic automaton accepting exactly a set of symbol sequences; node 0 is the start.
+
+    Nodes are numbered in topological order, so one forward pass visits each after all its parents.
+    """
+
+    def __init__(self, seqs, parser: ChartParser):
+        trie: list = [({}, False)]
+        for syms in seqs:
+            node = 0
+            for sym in syms:
+                kids = trie[node][0]
+                if sym not in kids:
+                    kids[sym] = len(trie)
+                    trie.append(({}, False))
+                node = kids[sym]
+            trie[node] = (trie[node][0], True)
+        # Merge equivalent subtrees bottom-up (same finality, same labelled children).
+        canon: dict = {}
+        rep = [0] * len(trie)
+        for node in reversed(range(len(trie))):  # children always have larger ids than parents
+            kids, final = trie[node]
+            sig = (final, tuple(sorted((sym, rep[k]) for sym, k in kids.items())))
+            rep[node] = canon.setdefault(sig, node)
+        order, seen = [], set()
+
+        def visit(n):  # reverse post-order = topological order
+            seen.add(n)
+            for k in trie[n][0].values():
+                if rep[k] not in seen:
+                    visit(rep[k])
+            order.append(n)
+
+        visit(rep[0])
+        order.reverse()
+        index = {n: i for i, n in enumerate(order)}
+        self.final = [trie[n][1] for n in order]
+        self.edges = [[(sym[0], sym[1], index[rep[k]]) for sym, k in sorted(trie[n][0].items())] for n in order]
 
 
 def _product(a: frozenset, b: frozenset) -> frozenset:

@@ -62,7 +62,7 @@ def _date(text: str | None, flag: str) -> date | None:
 
 def _generate(args) -> int:
     from engine.config import Mix, load_config
-    from engine.generate import Shard, generate
+    from engine.pipeline import Shard, generate
     from engine.project import load_project
 
     overrides = {"n": args.n, "seed": args.seed, "today": _date(args.today, "--today")}
@@ -83,7 +83,7 @@ def _generate(args) -> int:
 
 
 def _shard(text: str):
-    from engine.generate import Shard
+    from engine.pipeline import Shard
 
     try:
         k, n = (int(x) for x in text.split("/"))

@@ -53,6 +53,11 @@ class Expander:
         self.height = self._heights()
         self.masks = self._masks()
         self._suffix: dict[tuple, frozenset[int]] = {}
+        # Per alternative, plain tuples for the hot loop: (symbols, weight, masks of each suffix, height).
+        self.table = {
+            name: [(syms, w, [self.suffix_masks(syms, k) for k in range(len(syms) + 1)], self._alt_height(syms)) for syms, w in alts]
+            for name, alts in self.alts.items()
+        }
 
     # -- tables -----------------------------------------------------------------------------
     def _weight(self, rule) -> float:
@@ -131,38 +136,43 @@ class Expander:
         if name in self.g.params:
             param = self.g.params[name][1]
             target = 0  # the rule binds itself; nothing below it binds anything
-        options = [(syms, w) for syms, w in self.alts[name] if target in self.suffix_masks(syms, 0)]
+        options = [opt for opt in self.table[name] if target in opt[2][0]]
         if depth > self.max_depth:
-            low = min(self._alt_height(syms) for syms, _ in options)
-            options = [(syms, w) for syms, w in options if self._alt_height(syms) == low]
-        syms = _choose(rng, options)
+            low = min(opt[3] for opt in options)
+            options = [opt for opt in options if opt[3] == low]
+        syms, _, suffixes, _ = _choose(rng, options)
         if not name.startswith("__"):
             out.rules.append(name)
         remaining = target
         for k, sym in enumerate(syms):
+            sname = sym.name
             if isinstance(sym, NonTerminal):
-                rest = self.suffix_masks(syms, k + 1)
-                choices = sorted(m for m in self.masks[sym.name] if m & remaining == m and (remaining & ~m) in rest)
-                m = choices[rng.randrange(len(choices))] if len(choices) > 1 else choices[0]
-                self._walk(sym.name, m, rng, depth + 1, out, param)
+                masks = self.masks[sname]
+                if len(masks) == 1 and remaining == 0:
+                    m = 0  # the common case: nothing left to bind
+                else:
+                    rest = suffixes[k + 1]
+                    choices = sorted(m for m in masks if m & remaining == m and (remaining & ~m) in rest)
+                    m = choices[rng.randrange(len(choices))] if len(choices) > 1 else choices[0]
+                self._walk(sname, m, rng, depth + 1, out, param)
                 remaining &= ~m
-            elif sym.name in self.g.slots:
-                out.chunks.append(Chunk(terminal=self.g.slots[sym.name], param=param))
+            elif sname in self.g.slots:
+                out.chunks.append(Chunk(terminal=self.g.slots[sname], param=param))
             else:
-                out.chunks.append(Chunk(text=self.g.literals[sym.name]))
+                out.chunks.append(Chunk(text=self.g.literals[sname]))
 
     def _alt_height(self, syms) -> int:
         return max((self.height[s.name] for s in syms if isinstance(s, NonTerminal)), default=0)
 
 
 def _choose(rng: random.Random, options):
-    total = sum(w for _, w in options)
+    total = sum(opt[1] for opt in options)
     x = rng.random() * total
-    for syms, w in options:
-        x -= w
+    for opt in options:
+        x -= opt[1]
         if x < 0:
-            return syms
-    return options[-1][0]
+            return opt
+    return options[-1]
 
 
 __all__ = ["Chunk", "Derivation", "Expander", "base_name"]

@@ -49,6 +49,7 @@ class Verifier:
         self.g = grammar
         self.parser = grammar.parser
         self.cache: OrderedDict[str, tuple] = OrderedDict()
+        self._seen: OrderedDict[str, None] = OrderedDict()
         self.cache_size = cache_size
         self.stats = {"template_hits": 0, "template_parses": 0, "full_parses": 0}
         self._build_lattice_tables()
@@ -122,6 +123,13 @@ class Verifier:
                 tpos += 1
         text, template = "".join(parts), "".join(tparts)
         cached = self.cache.get(template)
+        if cached is None and template not in self._seen:
+            # A template seen once is usually never seen again: parse the utterance itself, remember
+            # the template, and only parse templates that come back.
+            self._seen[template] = None
+            if len(self._seen) > self.cache_size:
+                self._seen.popitem(last=False)
+            return text, self.readings(text)
         if cached is None:
             self.stats["template_parses"] += 1
             cached = (self._parse(template), self._lattice(template))
