@@ -58,7 +58,7 @@ class SlotFiller:
         hit = self._memo.get(key)
         if hit is None:
             hit = self._memo[key] = self._resolve(self.lexicons.get(lexicon), surface, today, schema or {})
-            if len(self._memo) > 500_000:
+            if len(self._memo) > 100_000:
                 self._memo.clear()
         return hit
 
