@@ -57,6 +57,26 @@ class Composer:
         self.negatives = project.grammar.negative_intents()
         self.weekdays = project.lexicons.table("date_words")["weekday_names"]
         self._seed_phase = random.Random(f"kinds/{config.seed}").random()
+        # Which intents can carry each style at all (a hard form needs a lexicon with hard entries,
+        # a clarification needs a required parameter that can be left out).
+        self.styles = {
+            "plain": self.tool_intents,
+            "hard": [n for n in self.tool_intents if self._can_be_hard(n)],
+            "clarify": [n for n in self.tool_intents if any(self.expander.can_bind(n, s) for s in self._clarify_sets(n))],
+        }
+
+    def _can_be_hard(self, intent: str) -> bool:
+        params = {p for s in self.expander.bindable_sets(intent) for p in s}
+        lexicons = {lex for p in params for lex in self._param_lexicons(intent, p)}
+        return any(self.filler.has_hard(lex) for lex in lexicons)
+
+    def _param_lexicons(self, intent: str, param: str) -> list[str]:
+        rules = self.p.grammar.rules.get(f"{intent}__{param}", [])
+        return [self.p.grammar.slots[r.expansion[0].name] for r in rules if r.expansion[0].name in self.p.grammar.slots]
+
+    def _clarify_sets(self, intent: str) -> list[set[str]]:
+        required = set(self.p.tools[intent].required)
+        return [s for s in self.expander.bindable_sets(intent) if required and not required <= s]
 
     def kind_of(self, i: int) -> str:
         """The kind of sample i: a low-discrepancy walk over the mix."""
@@ -94,8 +114,12 @@ class Composer:
                 raise _Retry
             intent, style, params, missing = rng.choice(self.negatives), "any", set(), []
         else:
-            intent = rng.choice(self.tool_intents)
             style = "plain" if kind == "positive" else ("clarify" if rng.random() < self.cfg.clarify_share else "hard")
+            if not self.styles[style]:
+                style = "hard" if style == "clarify" else "clarify"
+            if not self.styles[style]:
+                raise _Retry
+            intent = rng.choice(self.styles[style])
             params, missing = self._params(intent, style, rng)
         deriv = self.expander.expand(intent, rng, params)
         surfaces, used = self._fill(intent, deriv.chunks, style, today, rng)
