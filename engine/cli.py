@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object a line")
     p.set_defaults(run=_parse)
 
+    r = sub.add_parser("resolve", help="what a date, time, number or city expression means on a given day")
+    r.add_argument("text", nargs="?", help="the expression; without it, one expression a line from stdin")
+    r.add_argument("--today", help="reference date (default: the system date)")
+    r.add_argument("--json", action="store_true", help="one JSON object a line (RESOLVER_RULES.md format)")
+    r.set_defaults(run=_resolve)
+
     lint = sub.add_parser("lint", help="check grammars, lexicons and tools; exit 1 on problems")
     lint.set_defaults(run=_lint)
     return ap
@@ -120,6 +126,26 @@ def _human(r: dict) -> str:
     if r["error"]:
         out += f"\n  error: {r['error']}"
     return out
+
+
+def _resolve(args) -> int:
+    from engine.lexicon import load_lexicons
+    from engine.paths import ProjectPaths
+    from engine.resolve.expression import ResolveContext, resolve_expression
+
+    today = _date(args.today, "--today") or date.today()
+    paths = ProjectPaths(root=Path(args.root))
+    ctx = ResolveContext.from_lexicons(load_lexicons(paths.lexicons, paths.rel))
+    lines = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
+    out = sys.stdout
+    for line in lines:
+        r = resolve_expression(line, today, ctx)
+        if args.json:
+            out.write(json.dumps(r.as_json(line), ensure_ascii=False) + "\n")
+        else:
+            flags = f"  [{', '.join(r.flags)}]" if r.flags else ""
+            out.write(f"{line}\t{r.type}\t{json.dumps(r.value, ensure_ascii=False)}{flags}\t# {r.rule}\n")
+    return 0
 
 
 def _lint(args) -> int:

@@ -92,7 +92,7 @@ class Composer:
         for attempt in range(self.cfg.max_attempts):
             rng = random.Random(f"{self.cfg.seed}/{i}/{attempt}")
             try:
-                out.sample = self._attempt(i, kind, rng)
+                out.sample = self.attempt(i, kind, rng)
                 return out
             except _Retry:
                 continue
@@ -107,19 +107,22 @@ class Composer:
         lo, hi = self.cfg.today_range
         return lo + timedelta(days=rng.randrange((hi - lo).days + 1))
 
-    def _attempt(self, i: int, kind: str, rng: random.Random) -> Sample:
+    def attempt(self, i: int, kind: str, rng: random.Random, intent: str | None = None) -> Sample:
+        """One try at sample i of ``kind`` (of ``intent`` if given); raises _Retry or _Drop on failure."""
         today = self._today(rng)
         if kind == "negative":
-            if not self.negatives:
+            pool = [intent] if intent else self.negatives
+            if not pool or pool[0] in self.p.tools:
                 raise _Retry
-            intent, style, params, missing = rng.choice(self.negatives), "any", set(), []
+            intent, style, params, missing = rng.choice(pool), "any", set(), []
         else:
             style = "plain" if kind == "positive" else ("clarify" if rng.random() < self.cfg.clarify_share else "hard")
             if not self.styles[style]:
                 style = "hard" if style == "clarify" else "clarify"
-            if not self.styles[style]:
+            pool = [n for n in self.styles[style] if intent in (None, n)]
+            if not pool:
                 raise _Retry
-            intent = rng.choice(self.styles[style])
+            intent = rng.choice(pool)
             params, missing = self._params(intent, style, rng)
         deriv = self.expander.expand(intent, rng, params)
         surfaces, used = self._fill(intent, deriv.chunks, style, today, rng)

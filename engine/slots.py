@@ -8,7 +8,7 @@ from itertools import accumulate
 
 from engine.lexicon import Entry, Lexicon, Lexicons
 from engine.resolve import Resolved
-from engine.resolve.cities import resolve_city
+from engine.resolve.cities import CityTable
 from engine.resolve.dates import resolve_date
 from engine.resolve.numbers import resolve_int
 
@@ -39,7 +39,7 @@ class SlotFiller:
             self.pools[(lex.name, "any")] = _Pool(lex.entries)
             self.pools[(lex.name, "hard")] = _Pool(hard) if hard else None
             self.pools[(lex.name, "plain")] = _Pool(plain) if plain else self.pools[(lex.name, "any")]
-        self._cities = {name: {e.surface: e.value or e.surface for e in lex.entries} for name, lex in lexicons.slots.items() if lex.resolver == "city"}
+        self._cities = {name: city_table(lex) for name, lex in lexicons.slots.items() if lex.resolver == "city"}
         self._memo: dict = {}
 
     def is_hard(self, entry: Entry) -> bool:
@@ -73,11 +73,16 @@ class SlotFiller:
         elif lex.resolver == "count":
             r = resolve_int(surface, self.numerals)
         elif lex.resolver == "city":
-            r = resolve_city(surface, self._cities[lex.name], entry.tags if entry else ())
+            r = self._cities[lex.name].resolve(surface)
         else:
             where = f"{lex.file}:{entry.line}" if entry else f"{lex.file} pattern"
             r = Resolved("string", lex.value_of(surface), (), where)
         return _check_schema(r, schema)
+
+
+def city_table(lex: Lexicon) -> CityTable:
+    """The resolver's view of a city lexicon."""
+    return CityTable({e.surface: (e.value or e.surface, e.tags) for e in lex.entries})
 
 
 def _check_schema(r: Resolved, schema: dict) -> Resolved:

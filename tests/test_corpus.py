@@ -25,10 +25,8 @@ def test_grammar_yields_verified_samples(project, intent):
     for k in range(60):
         rng = random.Random(f"corpus/{intent}/{k}")
         kind = kinds[k % len(kinds)]
-        c.tool_intents = [intent]
-        c.negatives = [intent]
         try:
-            sample = c._attempt(k, kind, rng)
+            sample = c.attempt(k, kind, rng, intent=intent)
         except _Retry:
             continue
         assert sample.intent == intent

@@ -6,7 +6,7 @@ so a sample's provenance can say why 下周三 became 2023-11-08.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -28,23 +28,8 @@ class Resolved:
         return self.type not in ("ambiguous", "invalid", "unknown")
 
     def as_json(self, text: str) -> dict:
-        out: dict[str, Any] = {"text": text, "type": self.type}
-        if self.type != "unknown":
-            out["value"] = self.value
-        out["flags"] = list(self.flags)
-        return out
-
-
-UNKNOWN = Resolved("unknown", rule="no rule matched")
-
-
-@dataclass
-class ResolveContext:
-    """Language data the resolvers read (from ``lexicons/<lang>/*.toml`` and the city lexicon)."""
-
-    date_words: dict
-    numerals: dict
-    cities: dict[str, str] = field(default_factory=dict)  # surface -> canonical
+        """The ``callgram resolve --json`` object (RESOLVER_RULES.md, last section)."""
+        return {"text": text, "type": self.type, "value": self.value, "flags": list(self.flags)}
 
 
 def iso(d: date) -> str:

@@ -15,9 +15,82 @@ from engine.resolve.numbers import resolve_int
 _NUM = r"[0-9０-９零〇一二三四五六七八九十百两俩仨]+"
 
 
-def resolve_date(text: str, today: date, words: dict, numerals: dict) -> Resolved:
-    """The date or span ``text`` means when said on ``today``."""
-    return _Rules.get(words, numerals).resolve(text.strip(), today)
+def resolve_date(text: str, today: date, words: dict, numerals: dict, time_words: dict | None = None) -> Resolved:
+    """The date or span ``text`` means when said on ``today``.
+
+    With ``time_words``, a day with a time of day (明晚8点, 后天下午) is also read: its date is the value
+    and the time rides along as a ``time:HH:MM`` (or ``time:HH:MM-HH:MM``) flag.
+    """
+    text = text.strip()
+    rules = _Rules.get(words, numerals)
+    out = rules.resolve(text, today)
+    if out.type == "unknown":
+        out = _range(rules, text, today)
+    if out.type == "unknown" and time_words is not None:
+        out = _with_time(rules, text, today, time_words, numerals)
+    return out
+
+
+def _range(rules: "_Rules", text: str, today: date) -> Resolved:
+    """``A到B``: a span, both ends inclusive, B read after A (3号到5号, 下周一到周三, 从明天到后天)."""
+    body = text
+    for p in rules.words["range_prefixes"]:
+        if body.startswith(p):
+            body = body[len(p):]
+            break
+    for sep in rules.words["range_words"]:
+        left, found, right = body.partition(sep)
+        if not found or not left or not right:
+            continue
+        start = rules.resolve(left, today)
+        if start.type == "span":
+            start = Resolved("date", start.value[0], start.flags, start.rule)
+        if start.type != "date":
+            return start if start.type in ("ambiguous", "invalid") else Resolved("unknown", rule="range start is not a date")
+        first = date.fromisoformat(start.value)
+        end = rules.resolve(right, today)
+        if end.type == "span":
+            end = Resolved("date", end.value[1], end.flags, end.rule)
+        if end.type != "date" or end.value < start.value:
+            end = rules.resolve(right, first)  # read the end from the start: 3号到5号 said on the 4th
+            if end.type == "span":
+                end = Resolved("date", end.value[1], end.flags, end.rule)
+        if end.type == "ambiguous" and end.value and isinstance(end.value[0], str):
+            end = Resolved("date", end.value[0], (), end.rule + "; the range's end falls on or after its start")
+        if end.type != "date" or end.value < start.value:
+            return Resolved("invalid", None, (), f"range end {right!r} is not a date after {left!r}")
+        flags = ("past",) if start.value < today.isoformat() else ()
+        return Resolved("span", [start.value, end.value], flags, f"range {left}{sep}{right}: {start.rule} / {end.rule}")
+    return Resolved("unknown", rule="no date rule matched")
+
+
+def _with_time(rules: "_Rules", text: str, today: date, time_words: dict, numerals: dict) -> Resolved:
+    from engine.resolve.times import resolve_time
+
+    for word, (offset, part) in time_words["day_parts"].items():
+        if text.startswith(word):
+            rest = text[len(word):]
+            t = resolve_time(part + rest, time_words, numerals)
+            if t.type == "time":
+                return _dated_with(today + timedelta(days=offset), today, t, f"{word} = T{offset:+d} {part}; {t.rule}")
+    for cut in range(len(text) - 1, 0, -1):
+        d = rules.resolve(text[:cut], today)
+        if d.type in ("ambiguous", "invalid") and resolve_time(text[cut:], time_words, numerals).type == "time":
+            return d
+        if d.type in ("date", "span"):
+            t = resolve_time(text[cut:], time_words, numerals)
+            if t.type == "time":
+                day = date.fromisoformat(d.value if d.type == "date" else d.value[0])
+                return _dated_with(day, today, t, f"{d.rule}; {t.rule}")
+            if t.type in ("ambiguous", "invalid"):
+                return t
+    return Resolved("unknown", rule="no date rule matched")
+
+
+def _dated_with(day: date, today: date, t: Resolved, rule: str) -> Resolved:
+    when = t.value if isinstance(t.value, str) else "-".join(t.value)
+    flags = (("past",) if day < today else ()) + (f"time:{when}",)
+    return Resolved("date", iso(day), flags, rule)
 
 
 class _Rules:

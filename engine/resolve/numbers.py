@@ -43,3 +43,35 @@ def _resolve_int(text: str, frozen) -> Resolved:
     if int(value) != value:
         return Resolved("unknown", rule="not an integer")
     return Resolved("int", int(value), rule="chinese numeral (cn2an)")
+
+
+def resolve_count(text: str, numerals: dict) -> Resolved:
+    """A counted phrase: 三张票, 两个人, 我们俩, 一家三口, 两大一小, 住三晚; a bare numeral too."""
+    text = text.strip()
+    bare = resolve_int(text, numerals)
+    if bare.type != "unknown":
+        return bare
+    for p in sorted(numerals.get("prefixes", []), key=len, reverse=True):
+        if text.startswith(p) and len(text) > len(p):
+            inner = resolve_count(text[len(p):], numerals)
+            if inner.type in ("int", "ambiguous"):
+                return Resolved(inner.type, inner.value, inner.flags, f"{p}…: {inner.rule}")
+            break
+    family = numerals.get("family")
+    if family and text.startswith(family[0]) and text.endswith(family[1]):
+        r = resolve_int(text[len(family[0]):-len(family[1])], numerals)
+        if r.type in ("int", "ambiguous"):
+            return Resolved(r.type, r.value, r.flags, f"{family[0]}N{family[1]} = N people")
+    big, small = numerals.get("adults_children", ["", ""])
+    m = re.fullmatch(f"(.+?){big}(.+?){small}", text) if big else None
+    if m:
+        a, c = resolve_int(m.group(1), numerals), resolve_int(m.group(2), numerals)
+        if a.type == c.type == "int":
+            return Resolved("int", a.value + c.value, (f"adults:{a.value}", f"children:{c.value}"), "N大M小 = N adults + M children")
+    for counter in sorted(numerals.get("counters", []), key=len, reverse=True):
+        if text.endswith(counter) and len(text) > len(counter):
+            r = resolve_int(text[: -len(counter)], numerals)
+            if r.type in ("int", "ambiguous"):
+                flags = ("nights",) if counter in numerals.get("night_counters", []) else ()
+                return Resolved(r.type, r.value, r.flags + flags, f"N{counter}: {r.rule}")
+    return Resolved("unknown", rule="not a count")
