@@ -5,6 +5,7 @@ same whatever else is generated, in whichever process, in whichever shard.
 """
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import random
@@ -57,18 +58,23 @@ class Composer:
         self.negatives = project.grammar.negative_intents()
         self.weekdays = project.lexicons.table("date_words")["weekday_names"]
         self._seed_phase = random.Random(f"kinds/{config.seed}").random()
+        self._edges = edge_days(*config.today_range, project.lexicons.table("date_words")["holidays"])
         # Which intents can carry each style at all (a hard form needs a lexicon with hard entries,
         # a clarification needs a required parameter that can be left out).
         self.styles = {
             "plain": self.tool_intents,
             "hard": [n for n in self.tool_intents if self._can_be_hard(n)],
             "clarify": [n for n in self.tool_intents if any(self.expander.can_bind(n, s) for s in self._clarify_sets(n))],
+            "ambiguous": [n for n in self.tool_intents if self._can_be(n, self.filler.has_ambiguous)],
         }
 
     def _can_be_hard(self, intent: str) -> bool:
+        return self._can_be(intent, self.filler.has_hard)
+
+    def _can_be(self, intent: str, has) -> bool:
         params = {p for s in self.expander.bindable_sets(intent) for p in s}
         lexicons = {lex for p in params for lex in self._param_lexicons(intent, p)}
-        return any(self.filler.has_hard(lex) for lex in lexicons)
+        return any(has(lex) for lex in lexicons)
 
     def _param_lexicons(self, intent: str, param: str) -> list[str]:
         rules = self.p.grammar.rules.get(f"{intent}__{param}", [])
@@ -102,8 +108,11 @@ class Composer:
 
     # -- one attempt ----------------------------------------------------------------------------
     def _today(self, rng: random.Random) -> date:
+        """Each sample's reference date: uniform over the range, or (edge_days_share) a calendar edge."""
         if self.cfg.today is not None:
             return self.cfg.today
+        if self._edges and rng.random() < self.cfg.edge_days_share:
+            return rng.choice(self._edges)
         lo, hi = self.cfg.today_range
         return lo + timedelta(days=rng.randrange((hi - lo).days + 1))
 
@@ -117,6 +126,8 @@ class Composer:
             intent, style, params, missing = rng.choice(pool), "any", set(), []
         else:
             style = "plain" if kind == "positive" else ("clarify" if rng.random() < self.cfg.clarify_share else "hard")
+            if style == "clarify" and rng.random() < self.cfg.ambiguous_share:
+                style = "ambiguous"
             if not self.styles[style]:
                 style = "hard" if style == "clarify" else "clarify"
             pool = [n for n in self.styles[style] if intent in (None, n)]
@@ -130,11 +141,15 @@ class Composer:
         tool = self.p.tools.get(intent)
         args = {}
         if tool is not None:
-            args = {p: used[p][1].value for p in tool.properties if p in used}
+            args = {p: _arg(used[p][1]) for p in tool.properties if p in used}
             self._check(intent, args, readings, text, today)
-            errors = tool.errors(args) if not missing else [e for e in tool.errors(args) if "is a required property" not in e]
+            unclear = [p for p in tool.properties if p in used and not used[p][1].ok]
+            missing = missing + unclear
+            callable_args = {p: v for p, v in args.items() if p not in unclear}
+            errors = tool.errors(callable_args) if not missing else [e for e in tool.errors(callable_args) if "is a required property" not in e]
             if errors:
                 raise _Drop("schema")
+            args = callable_args
         elif any(r.intent in self.p.tools for r in readings):
             raise _Drop("negative_reads_as_tool")
         elif not readings:
@@ -152,7 +167,7 @@ class Composer:
             k = 1 if len(required) == 1 or rng.random() < 0.75 else 2
             missing = set(rng.sample(sorted(required), k))
             sets = [s for s in sets if s & required == required - missing]
-        else:
+        else:  # plain, hard and ambiguous forms state every required parameter
             missing = set()
             sets = [s for s in sets if required <= s]
         if not sets:
@@ -166,23 +181,26 @@ class Composer:
         """Surface form for every slot; for bound parameters also a usable resolved value."""
         tool = self.p.tools.get(intent)
         slots = [k for k, c in enumerate(chunks) if c.terminal is not None]
-        hard_at = None
-        if style == "hard":
-            candidates = [k for k in slots if chunks[k].param and self.filler.has_hard(chunks[k].terminal)]
+        special_at = None
+        if style in ("hard", "ambiguous"):
+            has = self.filler.has_hard if style == "hard" else self.filler.has_ambiguous
+            candidates = [k for k in slots if chunks[k].param and has(chunks[k].terminal)]
             if not candidates:
                 raise _Retry
-            hard_at = rng.choice(candidates)
+            special_at = rng.choice(candidates)
         surfaces, used = [], {}
         for k in slots:
             c = chunks[k]
-            mode = "hard" if k == hard_at else ("plain" if style == "plain" else "any")
+            mode = style if k == special_at else ("plain" if style == "plain" else "any")
             schema = tool.properties.get(c.param) if tool and c.param else None
-            for _ in range(_DRAWS_PER_SLOT):
+            tries = _DRAWS_PER_SLOT * (4 if mode == "ambiguous" else 1)
+            for _ in range(tries):
                 entry = self.filler.draw(c.terminal, rng, mode)
                 if schema is None:
                     break
                 r = self.filler.resolve(c.terminal, entry.surface, today, schema)
-                if r.ok and "past" not in r.flags and not self._clashes(tool, c.param, r.value, used):
+                wanted = r.type == "ambiguous" if mode == "ambiguous" else (r.ok and "past" not in r.flags)
+                if wanted and not self._clashes(tool, c.param, r.value, used):
                     used[c.param] = (entry, r, c.terminal)
                     break
             else:
@@ -216,7 +234,7 @@ class Composer:
             if b.param in args:
                 return (r.intent, "bound twice")
             res = self.filler.resolve(b.terminal, text[b.start:b.end], today, tool.properties[b.param])
-            args[b.param] = res.value if res.ok else ("unresolved", res.type)
+            args[b.param] = _arg(res)
         return (r.intent, tuple(sorted(args.items())))
 
     # -- output -------------------------------------------------------------------------------
@@ -224,9 +242,15 @@ class Composer:
         sid = f"{self.cfg.seed}-{i:08d}"
         tags = sorted({t for entry, _, _ in used.values() for t in entry.tags if t in self.filler.hard_tags})
         tags += [f"clarify:{p}" for p in missing]
+        unclear = [p for p in missing if p in used]
+        if unclear:
+            tags.append("ambiguous")
         if intent not in self.p.tools:
             tags.append(f"negative:{intent}")
             reply = {"role": "assistant", "content": rng.choice(self.replies["negative"][intent]["reply"])}
+        elif unclear:
+            entry, r, _ = used[unclear[0]]
+            reply = {"role": "assistant", "content": self._disambiguate(entry.surface, r.value, rng)}
         elif missing:
             reply = {"role": "assistant", "content": self._clarify(missing, rng)}
         else:
@@ -248,6 +272,11 @@ class Composer:
             tools=self.offered, provenance=provenance,
         )
 
+    def _disambiguate(self, surface: str, options: list, rng: random.Random) -> str:
+        texts = [_option_text(o, self.replies["range_word"]) for o in options]
+        joined = self.replies["list_sep"].join(texts[:-1]) + self.replies["or_word"] + texts[-1]
+        return rng.choice(self.replies["clarify_ambiguous"]).format(surface=surface, options=joined)
+
     def _clarify(self, missing: list[str], rng: random.Random) -> str:
         table = self.replies["clarify"]
         if len(missing) == 1:
@@ -255,6 +284,41 @@ class Composer:
         nouns = [table[p]["noun"] for p in missing]
         joined = self.replies["list_sep"].join(nouns[:-1]) + self.replies["and_word"] + nouns[-1]
         return rng.choice(self.replies["clarify_many"]).format(nouns=joined)
+
+
+def edge_days(lo: date, hi: date, holidays: dict) -> list[date]:
+    """Days where date words are easy to get wrong: month and year ends, leap days, and the weeks
+    around 春节 and 国庆 (the holidays whose dates move or that end a long break)."""
+    from engine.resolve.holidays import holiday_date
+
+    days: set[date] = set()
+    for year in range(lo.year, hi.year + 1):
+        for month in range(1, 13):
+            days.add(date(year, month, calendar.monthrange(year, month)[1]))
+            days.add(date(year, month, 1))
+        for name in ("春节", "国庆"):
+            if name in holidays:
+                mid = holiday_date(holidays[name], year)
+                days.update(mid + timedelta(days=k) for k in range(-3, 8))
+    return sorted(d for d in days if lo <= d <= hi)
+
+
+def _arg(r):
+    """The argument value of a resolution; an unusable one becomes a marker no reading can equal by accident."""
+    return r.value if r.ok else ("unresolved", r.type)
+
+
+def _option_text(option, range_word: str) -> str:
+    if isinstance(option, list):
+        return range_word.join(_option_text(o, range_word) for o in option)
+    try:
+        return _cn_month_day(date.fromisoformat(option))
+    except (TypeError, ValueError):
+        return str(option)
+
+
+def _cn_month_day(d: date) -> str:
+    return f"{d.month}月{d.day}日"
 
 
 def _cn_date(d: date) -> str:

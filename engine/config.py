@@ -56,7 +56,9 @@ class GenerateConfig(BaseModel):
     mix: Mix = Mix()
     today: date | None = None
     today_range: tuple[date, date] = (date(2023, 1, 1), date(2027, 12, 31))
+    edge_days_share: float = Field(0.3, ge=0, le=1)  # share of "today"s drawn from calendar edges
     clarify_share: float = Field(0.4, ge=0, le=1)
+    ambiguous_share: float = Field(0.25, ge=0, le=1)  # of clarifications: an ambiguous form, not a missing one
     hard_tags: list[str] = Field(default_factory=lambda: list(DEFAULT_HARD_TAGS))
     max_attempts: int = Field(8, ge=1)
 

@@ -24,8 +24,12 @@ class _Pool:
         return self.entries[bisect.bisect_right(self.cum, rng.random() * self.cum[-1])]
 
 
+# Lexicon tags of forms that can be ambiguous on some reference date (周三 said on a Wednesday, 江城).
+AMBIGUOUS_TAGS = ("weekday", "weekend", "ambiguous")
+
+
 class SlotFiller:
-    """Draws surface forms (plain, hard or any) and resolves them for a parameter schema."""
+    """Draws surface forms (plain, hard, ambiguous or any) and resolves them for a parameter schema."""
 
     def __init__(self, lexicons: Lexicons, hard_tags: list[str]):
         self.lexicons = lexicons
@@ -39,6 +43,9 @@ class SlotFiller:
             self.pools[(lex.name, "any")] = _Pool(lex.entries)
             self.pools[(lex.name, "hard")] = _Pool(hard) if hard else None
             self.pools[(lex.name, "plain")] = _Pool(plain) if plain else self.pools[(lex.name, "any")]
+            # uniform: ambiguous nicknames carry weight 0 so that they are never drawn as gold
+            maybe = [Entry(e.surface, e.value, e.tags, 1.0, e.line) for e in lex.entries if any(t in AMBIGUOUS_TAGS for t in e.tags)]
+            self.pools[(lex.name, "ambiguous")] = _Pool(maybe) if maybe else None
         self._cities = {name: city_table(lex) for name, lex in lexicons.slots.items() if lex.resolver == "city"}
         self._memo: dict = {}
 
@@ -47,6 +54,9 @@ class SlotFiller:
 
     def has_hard(self, lexicon: str) -> bool:
         return self.pools[(lexicon, "hard")] is not None
+
+    def has_ambiguous(self, lexicon: str) -> bool:
+        return self.pools[(lexicon, "ambiguous")] is not None
 
     def draw(self, lexicon: str, rng: random.Random, mode: str) -> Entry:
         """One entry; ``mode`` is plain (no hard tag), hard (some hard tag) or any."""
