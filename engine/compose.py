@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from engine.config import GenerateConfig
+from engine.derive import finalize, provides, span_misplaced
 from engine.expand import Expander
 from engine.project import Project
 from engine.samples import Sample
@@ -81,8 +82,9 @@ class Composer:
         return [self.p.grammar.slots[r.expansion[0].name] for r in rules if r.expansion[0].name in self.p.grammar.slots]
 
     def _clarify_sets(self, intent: str) -> list[set[str]]:
-        required = set(self.p.tools[intent].required)
-        return [s for s in self.expander.bindable_sets(intent) if required and not required <= s]
+        tool = self.p.tools[intent]
+        required = set(tool.required)
+        return [s for s in self.expander.bindable_sets(intent) if required and not required <= provides(tool, s)[0]]
 
     def kind_of(self, i: int) -> str:
         """The kind of sample i: a low-discrepancy walk over the mix."""
@@ -141,10 +143,14 @@ class Composer:
         tool = self.p.tools.get(intent)
         args = {}
         if tool is not None:
-            args = {p: _arg(used[p][1]) for p in tool.properties if p in used}
+            args = finalize(tool, {name: _arg(r) for name, (_, r, _) in used.items()})
+            if args is None or any(tool.properties[p].get("format") == "date" and isinstance(v, str) and v < today.isoformat() for p, v in args.items()):
+                raise _Retry  # e.g. 这周末 said on a Sunday: a check-in that has already passed
+            if any(isinstance(args.get(a), str) and isinstance(args.get(b), str) and args[a] <= args[b] for a, b in tool.after):
+                raise _Retry  # 住到周三 with a Wednesday check-in
             self._check(intent, args, readings, text, today)
-            unclear = [p for p in tool.properties if p in used and not used[p][1].ok]
-            missing = missing + unclear
+            unclear = [p for p, v in args.items() if isinstance(v, tuple)]
+            missing = missing + [p for p in unclear if p not in missing]
             callable_args = {p: v for p, v in args.items() if p not in unclear}
             errors = tool.errors(callable_args) if not missing else [e for e in tool.errors(callable_args) if "is a required property" not in e]
             if errors:
@@ -160,16 +166,17 @@ class Composer:
         """Which parameters the utterance states, and which required ones it leaves out (clarify)."""
         tool = self.p.tools[intent]
         required = set(tool.required)
-        sets = self.expander.bindable_sets(intent)
+        filled = [(s, *provides(tool, s)) for s in self.expander.bindable_sets(intent)]
+        filled = [(s, f) for s, f, clash in filled if not clash]
         if style == "clarify":
             if not required:
                 raise _Retry
             k = 1 if len(required) == 1 or rng.random() < 0.75 else 2
             missing = set(rng.sample(sorted(required), k))
-            sets = [s for s in sets if s & required == required - missing]
+            sets = [s for s, f in filled if f & required == required - missing]
         else:  # plain, hard and ambiguous forms state every required parameter
             missing = set()
-            sets = [s for s in sets if required <= s]
+            sets = [s for s, f in filled if required <= f]
         if not sets:
             raise _Retry
         # Fewer optional parameters are likelier, as in real requests.
@@ -192,14 +199,18 @@ class Composer:
         for k in slots:
             c = chunks[k]
             mode = style if k == special_at else ("plain" if style == "plain" else "any")
-            schema = tool.properties.get(c.param) if tool and c.param else None
-            tries = _DRAWS_PER_SLOT * (4 if mode == "ambiguous" else 1)
+            schema = tool.bindable.get(c.param) if tool and c.param else None
+            tries = _DRAWS_PER_SLOT * (4 if mode == "ambiguous" or (schema or {}).get("derive") == "span" else 1)
             for _ in range(tries):
                 entry = self.filler.draw(c.terminal, rng, mode)
                 if schema is None:
                     break
                 r = self.filler.resolve(c.terminal, entry.surface, today, schema)
-                wanted = r.type == "ambiguous" if mode == "ambiguous" else (r.ok and "past" not in r.flags)
+                if mode == "ambiguous":
+                    wanted = r.type == "ambiguous"
+                else:
+                    wanted = r.ok and "past" not in r.flags and (r.type == "span") == (schema.get("derive") == "span")
+                    wanted = wanted and not span_misplaced(tool, c.param, r)
                 if wanted and not self._clashes(tool, c.param, r.value, used):
                     used[c.param] = (entry, r, c.terminal)
                     break
@@ -220,8 +231,11 @@ class Composer:
         if not readings:
             raise _Drop("unparsed")
         expected = (intent, tuple(sorted(args.items())))
-        for r in readings:
-            call = self._call_of(r, text, today)
+        pairs = [(r, self._call_of(r, text, today)) for r in readings]
+        pairs = [(r, call) for r, call in pairs if call is not None]
+        if not pairs:
+            raise _Drop("unparsed")
+        for r, call in pairs:
             if call != expected:
                 raise _Drop("ambiguous" if r.intent == intent else f"other_intent:{r.intent}")
 
@@ -229,20 +243,23 @@ class Composer:
         tool = self.p.tools.get(r.intent)
         if tool is None:
             return (r.intent, ())
-        args = {}
+        values = {}
         for b in r.bindings:
-            if b.param in args:
+            if b.param in values:
                 return (r.intent, "bound twice")
-            res = self.filler.resolve(b.terminal, text[b.start:b.end], today, tool.properties[b.param])
-            args[b.param] = _arg(res)
-        return (r.intent, tuple(sorted(args.items())))
+            res = self.filler.resolve(b.terminal, text[b.start:b.end], today, tool.bindable[b.param])
+            if span_misplaced(tool, b.param, res):
+                return None  # not a reading at all (see engine/derive.py)
+            values[b.param] = _arg(res)
+        args = finalize(tool, values)
+        return None if args is None else (r.intent, tuple(sorted(args.items())))  # clashing phrases: no reading
 
     # -- output -------------------------------------------------------------------------------
     def _sample(self, i, kind, intent, today, text, args, missing, deriv, used, rng) -> Sample:
         sid = f"{self.cfg.seed}-{i:08d}"
         tags = sorted({t for entry, _, _ in used.values() for t in entry.tags if t in self.filler.hard_tags})
         tags += [f"clarify:{p}" for p in missing]
-        unclear = [p for p in missing if p in used]
+        unclear = [name for name, (_, r, _) in used.items() if r.type == "ambiguous"]
         if unclear:
             tags.append("ambiguous")
         if intent not in self.p.tools:

@@ -48,7 +48,7 @@ class Expander:
         self.bits: dict[str, dict[str, int]] = {}
         for name in grammar.intents:
             tool = grammar.intents[name].tool
-            self.bits[name] = {p: 1 << i for i, p in enumerate(tool.properties)} if tool else {}
+            self.bits[name] = {p: 1 << i for i, p in enumerate(tool.bindable)} if tool else {}
         self.alts = {name: [(tuple(r.expansion), self._weight(r)) for r in rules] for name, rules in grammar.rules.items()}
         self.height = self._heights()
         self.masks = self._masks()

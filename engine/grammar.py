@@ -154,7 +154,7 @@ def _index(g: Grammar) -> None:
     for name, intent in g.intents.items():
         if intent.tool is None:
             continue
-        for param in intent.tool.properties:
+        for param in intent.tool.bindable:
             if f"{name}__{param}" in g.rules:
                 g.params[f"{name}__{param}"] = (name, param)
 

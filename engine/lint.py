@@ -37,7 +37,7 @@ def _grammar_problems(project: Project) -> list[CallgramError]:
     out = []
     for name, intent in g.intents.items():
         defined = _RULE_DEF.findall(intent.source)
-        params = intent.tool.properties if intent.tool else {}
+        params = intent.tool.bindable if intent.tool else {}
         for rule in defined:
             compiled = g.rules.get(f"{name}__{rule}")
             if rule != "start" and compiled is None:
@@ -55,8 +55,12 @@ def _grammar_problems(project: Project) -> list[CallgramError]:
             for m in expander.masks[name]:
                 bindable |= m
             text = Path(project.paths.root, intent.tool.file).read_text(encoding="utf-8")
+            from engine.derive import provides
+
+            names = [n for n, bit in expander.bits[name].items() if bindable & bit]
+            filled, _ = provides(intent.tool, names)
             for p in intent.tool.required:
-                if not bindable & expander.bits[name][p]:
+                if p not in filled:
                     out.append(CallgramError(f"required parameter {p!r} cannot be bound by any rule of {intent.file}", intent.tool.file, *locate(text, f'"{p}"', text.find('"required"'))))
     for tool in project.tools:
         if tool not in g.intents:

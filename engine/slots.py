@@ -78,8 +78,8 @@ class SlotFiller:
             return Resolved("unknown", rule=f"{surface!r} is not in {lex.file}")
         if lex.resolver == "date":
             r = resolve_date(surface, today, self.date_words, self.numerals)
-            if r.type == "span":
-                r = Resolved("date", r.value[0], r.flags, r.rule + "; a span fills a date with its first day")
+            if r.type == "span" and schema.get("derive") != "span":
+                r = Resolved("date", r.value[0], r.flags + ("from_span",), r.rule + "; a span fills a date with its first day")
         elif lex.resolver == "count":
             r = resolve_int(surface, self.numerals)
         elif lex.resolver == "city":

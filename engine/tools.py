@@ -40,6 +40,21 @@ class Tool(BaseModel):
         return list(self.parameters.get("required", []))
 
     @property
+    def derived(self) -> dict[str, dict]:
+        """Grammar bindings that set parameters indirectly (``x-derived``; see engine/derive.py)."""
+        return self.parameters.get("x-derived", {})
+
+    @property
+    def bindable(self) -> dict[str, dict]:
+        """Everything a grammar rule may bind: parameters, then derived names, with their schemas."""
+        return {**self.properties, **self.derived}
+
+    @property
+    def after(self) -> list[list[str]]:
+        """Pairs ``[a, b]``: argument a must be later than argument b (``x-after``: check_out after check_in)."""
+        return self.parameters.get("x-after", [])
+
+    @property
     def distinct(self) -> list[list[str]]:
         """Groups of parameters that must not share a value (``x-distinct``: origin ≠ destination)."""
         return self.parameters.get("x-distinct", [])
@@ -97,6 +112,20 @@ def load_tool(path: Path, shown: str) -> Tool:
     for req in params.get("required", []):
         if req not in props:
             raise CallgramError(f"required parameter {req!r} is not in properties{did_you_mean(req, props)}", shown, *locate(text, f'"{req}"', text.find('"required"')))
+    for dname, spec in params.get("x-derived", {}).items():
+        where = locate(text, f'"{dname}"', text.find('"x-derived"'))
+        if dname in props:
+            raise CallgramError(f"derived name {dname!r} is also a parameter", shown, *where)
+        if spec.get("derive") not in ("add_days", "span"):
+            raise CallgramError(f"derived {dname!r}: 'derive' must be add_days or span", shown, *where)
+        targets = spec.get("to") if isinstance(spec.get("to"), list) else [spec.get("to")]
+        for t in targets + ([spec["from"]] if spec.get("derive") == "add_days" else []):
+            if t not in props:
+                raise CallgramError(f"derived {dname!r} names unknown parameter {t!r}", shown, *where)
+    for pair in params.get("x-after", []):
+        for pname in pair:
+            if pname not in props:
+                raise CallgramError(f"x-after names unknown parameter {pname!r}", shown, *locate(text, '"x-after"'))
     for group in params.get("x-distinct", []):
         for pname in group:
             if pname not in props:

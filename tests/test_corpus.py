@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.compose import Composer, _Retry
+from engine.compose import Composer, _Drop, _Retry
 from engine.config import GenerateConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,20 +18,25 @@ TODAYS = [date(2023, 10, 29), date(2024, 2, 29), date(2024, 12, 31), date(2025, 
 
 @pytest.mark.parametrize("intent", GRAMMARS)
 def test_grammar_yields_verified_samples(project, intent):
-    """Every style of sample an intent allows comes out verified, with no drops."""
+    """Every style of sample an intent allows comes out verified; verification drops stay rare.
+
+    Some drops are right (查下周五 is 查下+周五 or 查+下周五), so the bound is a rate, not zero."""
     c = Composer(project, GenerateConfig(seed=5))
     kinds = ["negative"] if intent not in project.tools else ["positive", "hard"]
-    made = 0
-    for k in range(60):
+    made = dropped = 0
+    for k in range(80):
         rng = random.Random(f"corpus/{intent}/{k}")
         kind = kinds[k % len(kinds)]
         try:
             sample = c.attempt(k, kind, rng, intent=intent)
         except _Retry:
             continue
+        except _Drop:
+            dropped += 1
+            continue
         assert sample.intent == intent
         made += 1
-    assert made >= 30
+    assert made >= 30 and dropped <= 8
 
 
 @pytest.mark.parametrize("name", LEXICONS)

@@ -1,0 +1,70 @@
+"""Derived bindings: grammar rules that set tool arguments indirectly (declared in a tool's ``x-derived``).
+
+``"nights": {"type": "integer", "minimum": 1, "maximum": 30, "derive": "add_days", "from": "check_in", "to": "check_out"}``
+lets 住三晚 set check_out = check_in + 3; ``"stay": {"derive": "span", "to": ["check_in", "check_out"]}``
+lets 周五到周日 set check_in = Friday and check_out = Monday (the day after the span's last day).
+Generation, verification and ``callgram parse`` all turn bindings into arguments through :func:`finalize`.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+DERIVATIONS = ("add_days", "span")
+
+
+def provides(tool, names) -> tuple[set[str], bool]:
+    """The tool parameters a set of bound names fills, and whether two names fill the same one."""
+    out: set[str] = set()
+    clash = False
+    for name in names:
+        spec = tool.derived.get(name)
+        targets = {name} if spec is None else set(_targets(spec))
+        clash |= bool(out & targets)
+        out |= targets
+    return out, clash
+
+
+def _targets(spec: dict) -> list[str]:
+    return list(spec["to"]) if isinstance(spec["to"], list) else [spec["to"]]
+
+
+def finalize(tool, values: dict) -> dict | None:
+    """Tool arguments from bound values (parameters and derived names); None when two bindings clash.
+
+    A value that is an ``("unresolved", kind)`` marker makes every argument it would set that marker.
+    """
+    args = {k: v for k, v in values.items() if k not in tool.derived}
+    for name, spec in tool.derived.items():
+        if name not in values:
+            continue
+        value = values[name]
+        targets = _targets(spec)
+        if any(t in args for t in targets if not (spec["derive"] == "add_days" and t == spec["from"])):
+            return None
+        if _is_marker(value):
+            args.update({t: value for t in targets})
+        elif spec["derive"] == "add_days":
+            start = args.get(spec["from"])
+            if start is None or _is_marker(start):
+                args[targets[0]] = ("unresolved", "needs " + spec["from"])
+            else:
+                args[targets[0]] = (date.fromisoformat(start) + timedelta(days=int(value))).isoformat()
+        elif spec["derive"] == "span":
+            first, last = value if isinstance(value, list) else (value, value)
+            args[targets[0]] = first
+            args[targets[1]] = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
+    return {p: args[p] for p in tool.properties if p in args}
+
+
+def span_misplaced(tool, name: str, resolved) -> bool:
+    """Whether a binding is no reading at all, for a tool whose spans set two dates (hotels): a span in
+    a one-date slot (周末入住 means Saturday in, Monday out, RESOLVER_RULES.md, not only a Saturday
+    check-in), or a single day where a span is expected (明天 is a check-in, not a one-night stay)."""
+    spec = tool.derived.get(name)
+    if spec is not None:
+        return spec["derive"] == "span" and resolved.ok and resolved.type != "span"
+    return "from_span" in resolved.flags and name in tool.properties and any(s["derive"] == "span" for s in tool.derived.values())
+
+
+def _is_marker(v) -> bool:
+    return isinstance(v, tuple) and len(v) == 2 and v[0] == "unresolved"
