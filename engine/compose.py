@@ -60,6 +60,11 @@ class Composer:
         self.weekdays = project.lexicons.table("date_words")["weekday_names"]
         self._seed_phase = random.Random(f"kinds/{config.seed}").random()
         self._edges = edge_days(*config.today_range, project.lexicons.table("date_words")["holidays"])
+        # Per tool intent: each bindable set of names with the parameters it fills (clashing sets left out).
+        self._fills = {
+            n: [(s, f) for s, f, clash in ((s, *provides(self.p.tools[n], s)) for s in self.expander.bindable_sets(n)) if not clash]
+            for n in self.tool_intents
+        }
         # Which intents can carry each style at all (a hard form needs a lexicon with hard entries,
         # a clarification needs a required parameter that can be left out).
         self.styles = {
@@ -82,9 +87,8 @@ class Composer:
         return [self.p.grammar.slots[r.expansion[0].name] for r in rules if r.expansion[0].name in self.p.grammar.slots]
 
     def _clarify_sets(self, intent: str) -> list[set[str]]:
-        tool = self.p.tools[intent]
-        required = set(tool.required)
-        return [s for s in self.expander.bindable_sets(intent) if required and not required <= provides(tool, s)[0]]
+        required = set(self.p.tools[intent].required)
+        return [s for s, filled in self._fills[intent] if required and not required <= filled]
 
     def kind_of(self, i: int) -> str:
         """The kind of sample i: a low-discrepancy walk over the mix."""
@@ -143,31 +147,40 @@ class Composer:
         tool = self.p.tools.get(intent)
         args = {}
         if tool is not None:
-            args = finalize(tool, {name: _arg(r) for name, (_, r, _) in used.items()})
-            if args is None or any(tool.properties[p].get("format") == "date" and isinstance(v, str) and v < today.isoformat() for p, v in args.items()):
-                raise _Retry  # e.g. 这周末 said on a Sunday: a check-in that has already passed
-            if any(isinstance(args.get(a), str) and isinstance(args.get(b), str) and args[a] <= args[b] for a, b in tool.after):
-                raise _Retry  # 住到周三 with a Wednesday check-in
-            self._check(intent, args, readings, text, today)
-            unclear = [p for p, v in args.items() if isinstance(v, tuple)]
-            missing = missing + [p for p in unclear if p not in missing]
-            callable_args = {p: v for p, v in args.items() if p not in unclear}
-            errors = tool.errors(callable_args) if not missing else [e for e in tool.errors(callable_args) if "is a required property" not in e]
-            if errors:
-                raise _Drop("schema")
-            args = callable_args
+            args, missing = self._gold(tool, used, missing, readings, text, today)
         elif any(r.intent in self.p.tools for r in readings):
             raise _Drop("negative_reads_as_tool")
         elif not readings:
             raise _Drop("unparsed")
         return self._sample(i, kind, intent, today, text, args, missing, deriv, used, rng)
 
+    def _gold(self, tool, used: dict, missing: list[str], readings, text: str, today: date) -> tuple[dict, list[str]]:
+        """The gold arguments and the parameters to ask about, after every check a gold call must pass:
+        no past dates and dates in order, the grammars read exactly this call, the schema accepts it."""
+        args = finalize(tool, {name: _arg(r) for name, (_, r, _) in used.items()})
+        if args is None:
+            raise _Retry
+        dates = {p: v for p, v in args.items() if tool.properties[p].get("format") == "date" and isinstance(v, str)}
+        if any(v < today.isoformat() for v in dates.values()):
+            raise _Retry  # e.g. 这周末 said on a Sunday: a check-in that has already passed
+        if any(a in dates and b in dates and dates[a] <= dates[b] for a, b in tool.after):
+            raise _Retry  # 住到周三 with a Wednesday check-in
+        self._check(tool.name, args, readings, text, today)
+        unclear = [p for p, v in args.items() if isinstance(v, tuple)]  # ambiguous: asked about, not called
+        missing = missing + [p for p in unclear if p not in missing]
+        args = {p: v for p, v in args.items() if p not in unclear}
+        errors = tool.errors(args)
+        if missing:
+            errors = [e for e in errors if "is a required property" not in e]
+        if errors:
+            raise _Drop("schema")
+        return args, missing
+
     def _params(self, intent: str, style: str, rng: random.Random) -> tuple[set[str], list[str]]:
         """Which parameters the utterance states, and which required ones it leaves out (clarify)."""
         tool = self.p.tools[intent]
         required = set(tool.required)
-        filled = [(s, *provides(tool, s)) for s in self.expander.bindable_sets(intent)]
-        filled = [(s, f) for s, f, clash in filled if not clash]
+        filled = self._fills[intent]
         if style == "clarify":
             if not required:
                 raise _Retry
