@@ -11,7 +11,7 @@ from engine.errors import CallgramError
 
 DEFAULT_HARD_TAGS = [
     "abbr", "nickname", "pinyin", "english", "iata", "typo", "alias", "lowercase",
-    "relative_date", "weekday", "weekend", "holiday", "month_end", "range", "colloquial", "cn_numeral", "fullwidth",
+    "relative_date", "weekday", "weekend", "holiday", "month_end", "range", "day_part", "colloquial", "cn_numeral", "fullwidth",
 ]
 
 

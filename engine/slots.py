@@ -36,6 +36,7 @@ class SlotFiller:
         self.hard_tags = set(hard_tags)
         self.date_words = lexicons.table("date_words")
         self.numerals = lexicons.table("numerals")
+        self.time_words = lexicons.table("time_words")
         self.pools: dict[tuple[str, str], _Pool] = {}
         for lex in lexicons.slots.values():
             hard = [e for e in lex.entries if self.is_hard(e)]
@@ -48,6 +49,7 @@ class SlotFiller:
             self.pools[(lex.name, "ambiguous")] = _Pool(maybe) if maybe else None
         self._cities = {name: city_table(lex) for name, lex in lexicons.slots.items() if lex.resolver == "city"}
         self._memo: dict = {}
+        self._schemas: dict[int, dict | None] = {}
 
     def is_hard(self, entry: Entry) -> bool:
         return any(t in self.hard_tags for t in entry.tags)
@@ -65,6 +67,7 @@ class SlotFiller:
     def resolve(self, lexicon: str, surface: str, today: date, schema: dict | None) -> Resolved:
         """The argument value ``surface`` gives a parameter with ``schema`` when said on ``today``."""
         key = (lexicon, surface, today, id(schema))
+        self._schemas.setdefault(id(schema), schema)  # keep it alive: a freed dict's id could be reused
         hit = self._memo.get(key)
         if hit is None:
             hit = self._memo[key] = self._resolve(self.lexicons.get(lexicon), surface, today, schema or {})
@@ -77,7 +80,7 @@ class SlotFiller:
         if entry is None and lex.value_of(surface) is None:
             return Resolved("unknown", rule=f"{surface!r} is not in {lex.file}")
         if lex.resolver == "date":
-            r = resolve_date(surface, today, self.date_words, self.numerals)
+            r = resolve_date(surface, today, self.date_words, self.numerals, self.time_words)
             if r.type == "span" and schema.get("derive") != "span":
                 r = Resolved("date", r.value[0], r.flags + ("from_span",), r.rule + "; a span fills a date with its first day")
         elif lex.resolver == "count":
