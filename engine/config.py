@@ -81,10 +81,14 @@ def load_config(path: Path | None, overrides: dict) -> GenerateConfig:
             raise CallgramError("config file not found", shown) from None
         except tomllib.TOMLDecodeError as e:
             raise CallgramError(f"invalid TOML: {e}", shown) from None
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    flags = {k: v for k, v in overrides.items() if v is not None}
+    data.update(flags)
     try:
         return GenerateConfig.model_validate(data)
     except ValidationError as e:
+        field = str(e.errors()[0]["loc"][0]) if e.errors()[0]["loc"] else ""
+        if field in flags:  # the bad value came from a command-line flag: name the flag
+            raise CallgramError(f"--{field}: {_first(e).split(': ', 1)[-1]}") from None
         raise CallgramError(_first(e), shown) from None
 
 
