@@ -23,6 +23,7 @@ from engine.errors import CallgramError
 from engine.grammar import Grammar, base_name
 
 _UNIT = frozenset({frozenset()})  # one way to derive, binding nothing
+REPLY = "@reply"  # the pseudo-parameter a reading of a reply-keyed rule binds (its terminal is the key)
 
 
 class _Alt:
@@ -53,6 +54,7 @@ class ChartParser:
         self._first_sets()
         self._reject_indirect_left_recursion()
         self.param_of = {n: p for n, (_, p) in grammar.params.items()}
+        self.key_of = {n: k for n, (_, k) in grammar.reply_keys.items()}
         self.dags = {name: _Dag([a.syms for a in alts], self) for name, alts in self.alts.items()}
         self.tails = {name: _Dag(tails, self) for name, tails in self.lrec.items()}
 
@@ -163,7 +165,11 @@ class _Run:
         result = self.walk(p.dags[name], {pos: _UNIT})
         if name in p.lrec:
             self._grow(name, result)
-        out = {e: frozenset(s) for e, s in result.items()}
+        reply = p.key_of.get(name)
+        if reply is None:
+            out = {e: frozenset(s) for e, s in result.items()}
+        else:  # a reply-keyed rule marks its readings, so the reply can be checked like a binding
+            out = {e: frozenset(b | {(REPLY, reply, pos, e)} for b in s) for e, s in result.items()}
         self.memo[key] = out
         return out
 

@@ -52,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="one JSON object a line (RESOLVER_RULES.md format)")
     r.set_defaults(run=_resolve)
 
+    st = sub.add_parser("stats", help="audit a samples.jsonl (or a folder of *.jsonl shards): mix, distinctness, values, checks")
+    st.add_argument("file", type=Path, help="samples.jsonl, or a folder of *.jsonl shards")
+    st.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    st.add_argument("--workers", type=int, default=1, help="processes for re-parsing user turns (default 1)")
+    st.add_argument("--no-reparse", action="store_true", help="skip the checks that re-parse user turns")
+    st.add_argument("--strict", action="store_true", help="exit 1 when any check fails")
+    st.set_defaults(run=_stats)
+
     lint = sub.add_parser("lint", help="check grammars, lexicons and tools; exit 1 on problems")
     lint.set_defaults(run=_lint)
     return ap
@@ -67,14 +75,14 @@ def _date(text: str | None, flag: str) -> date | None:
 
 
 def _generate(args) -> int:
-    from engine.config import Mix, load_config
+    from engine.config import Mix, load_config, project_defaults
     from engine.pipeline import Shard, generate
     from engine.project import load_project
 
     overrides = {"n": args.n, "seed": args.seed, "today": _date(args.today, "--today")}
     if args.mix is not None:
         overrides["mix"] = Mix.parse(args.mix).model_dump()
-    config = load_config(args.config, overrides)
+    config = load_config(args.config, overrides, project_defaults(args.root))
     shard = _shard(args.shard)
     if args.workers < 1:
         raise CallgramError(f"--workers: must be at least 1, got {args.workers}")
@@ -146,6 +154,23 @@ def _resolve(args) -> int:
             flags = f"  [{', '.join(r.flags)}]" if r.flags else ""
             out.write(f"{line}\t{r.type}\t{json.dumps(r.value, ensure_ascii=False)}{flags}\t# {r.rule}\n")
     return 0
+
+
+def _stats(args) -> int:
+    from engine.stats import build_report, failures
+
+    if args.workers < 1:
+        raise CallgramError(f"--workers: must be at least 1, got {args.workers}")
+    report = build_report(args.file, Path(args.root), workers=args.workers, reparse=not args.no_reparse)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, default=str))
+    else:
+        from rich.console import Console
+
+        from engine.stats_render import render
+
+        render(report, Console(highlight=False))
+    return 1 if args.strict and failures(report) else 0
 
 
 def _lint(args) -> int:

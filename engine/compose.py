@@ -5,35 +5,28 @@ same whatever else is generated, in whichever process, in whichever shard.
 """
 from __future__ import annotations
 
+import bisect
 import calendar
 import hashlib
 import json
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import accumulate
 
 from engine.config import GenerateConfig
-from engine.derive import finalize, provides, span_misplaced
+from engine.derive import provides, span_misplaced
 from engine.expand import Expander
+from engine.gold import Drop, Gold, GoldChecker, Retry
+from engine.plausible import Plausibility
 from engine.project import Project
+from engine.replies import NoReply, Replies
 from engine.samples import Sample
 from engine.slots import SlotFiller
-from engine.verify import Reading, Verifier
+from engine.verify import Verifier
 
 _GOLDEN = 0.6180339887498949  # Kronecker sequence step: kinds land on the mix within a sample or two
 _DRAWS_PER_SLOT = 12
-
-
-class _Retry(Exception):
-    """This attempt cannot satisfy its constraints; try the next attempt (not a verification drop)."""
-
-
-class _Drop(Exception):
-    """The utterance failed verification: counted in the manifest by reason."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass
@@ -52,12 +45,14 @@ class Composer:
         self.cfg = config
         self.expander = Expander(project.grammar)
         self.verifier = Verifier(project.grammar)
-        self.filler = SlotFiller(project.lexicons, config.hard_tags)
-        self.replies = project.lexicons.table("replies")
-        self.offered = [t.offered() for _, t in sorted(project.tools.items())]
+        self.filler = SlotFiller(project.lexicons, config.hard_tags, config.form_rates, config.form_intents)
+        self.replies = Replies(project.lexicons)
+        self.plausible = Plausibility(config, project.lexicons)
+        self.gold = GoldChecker(project, self.filler)
+        tools = sorted(project.tools.items())
+        self.offered = [n for n, _ in tools] if config.tools_file else [t.offered() for _, t in tools]
         self.tool_intents = project.grammar.tool_intents()
         self.negatives = project.grammar.negative_intents()
-        self.weekdays = project.lexicons.table("date_words")["weekday_names"]
         self._seed_phase = random.Random(f"kinds/{config.seed}").random()
         self._edges = edge_days(*config.today_range, project.lexicons.table("date_words")["holidays"])
         # Per tool intent: each bindable set of names with the parameters it fills (clashing sets left out).
@@ -66,21 +61,19 @@ class Composer:
             for n in self.tool_intents
         }
         # Which intents can carry each style at all (a hard form needs a lexicon with hard entries,
-        # a clarification needs a required parameter that can be left out).
+        # a clarification needs a required parameter that can be left out, a date past the horizon a date).
         self.styles = {
             "plain": self.tool_intents,
-            "hard": [n for n in self.tool_intents if self._can_be_hard(n)],
+            "hard": [n for n in self.tool_intents if self._can_be(n, self.filler.has_hard)],
             "clarify": [n for n in self.tool_intents if any(self.expander.can_bind(n, s) for s in self._clarify_sets(n))],
             "ambiguous": [n for n in self.tool_intents if self._can_be(n, self.filler.has_ambiguous)],
+            "beyond": [n for n in self.tool_intents if n in config.forecast_days and self._date_params(n)],
         }
-
-    def _can_be_hard(self, intent: str) -> bool:
-        return self._can_be(intent, self.filler.has_hard)
 
     def _can_be(self, intent: str, has) -> bool:
         params = {p for s in self.expander.bindable_sets(intent) for p in s}
         lexicons = {lex for p in params for lex in self._param_lexicons(intent, p)}
-        return any(has(lex) for lex in lexicons)
+        return any(has(lex, intent) for lex in lexicons)
 
     def _param_lexicons(self, intent: str, param: str) -> list[str]:
         rules = self.p.grammar.rules.get(f"{intent}__{param}", [])
@@ -89,6 +82,9 @@ class Composer:
     def _clarify_sets(self, intent: str) -> list[set[str]]:
         required = set(self.p.tools[intent].required)
         return [s for s, filled in self._fills[intent] if required and not required <= filled]
+
+    def _date_params(self, intent: str) -> set[str]:
+        return {p for p, sch in self.p.tools[intent].properties.items() if sch.get("format") == "date"}
 
     def kind_of(self, i: int) -> str:
         """The kind of sample i: a low-discrepancy walk over the mix."""
@@ -106,9 +102,9 @@ class Composer:
             try:
                 out.sample = self.attempt(i, kind, rng)
                 return out
-            except _Retry:
+            except Retry:
                 continue
-            except _Drop as d:
+            except Drop as d:
                 out.drops.append(d.reason)
         return out
 
@@ -122,59 +118,108 @@ class Composer:
         lo, hi = self.cfg.today_range
         return lo + timedelta(days=rng.randrange((hi - lo).days + 1))
 
+    def _pick(self, pool: list[str], rng: random.Random) -> str:
+        """An intent of ``pool`` by its configured weight (``intent_weights``; unlisted intents weigh 1)."""
+        cum = list(accumulate(self.cfg.intent_weights.get(n, 1.0) for n in pool))
+        if not pool or cum[-1] <= 0:
+            raise Retry
+        return pool[bisect.bisect_right(cum, rng.random() * cum[-1])]
+
+    def _style(self, kind: str, rng: random.Random) -> str:
+        if kind == "positive":
+            return "plain"
+        if self.styles["beyond"] and rng.random() < self.cfg.beyond_horizon_share:
+            return "beyond"
+        style = "clarify" if rng.random() < self.cfg.clarify_share else "hard"
+        if style == "clarify" and rng.random() < self.cfg.ambiguous_share:
+            style = "ambiguous"
+        if not self.styles[style]:
+            style = "hard" if style == "clarify" else "clarify"
+        return style
+
     def attempt(self, i: int, kind: str, rng: random.Random, intent: str | None = None) -> Sample:
-        """One try at sample i of ``kind`` (of ``intent`` if given); raises _Retry or _Drop on failure."""
+        """One try at sample i of ``kind`` (of ``intent`` if given); raises Retry or Drop on failure."""
         today = self._today(rng)
         if kind == "negative":
-            pool = [intent] if intent else self.negatives
-            if not pool or pool[0] in self.p.tools:
-                raise _Retry
-            intent, style, params, missing = rng.choice(pool), "any", set(), []
-        else:
-            style = "plain" if kind == "positive" else ("clarify" if rng.random() < self.cfg.clarify_share else "hard")
-            if style == "clarify" and rng.random() < self.cfg.ambiguous_share:
-                style = "ambiguous"
-            if not self.styles[style]:
-                style = "hard" if style == "clarify" else "clarify"
-            pool = [n for n in self.styles[style] if intent in (None, n)]
-            if not pool:
-                raise _Retry
-            intent = rng.choice(pool)
-            params, missing = self._params(intent, style, rng)
+            if intent is not None and intent in self.p.tools:
+                raise Retry
+            return self._negative(i, intent or self._pick(self.negatives, rng), today, rng)
+        style = self._style(kind, rng)
+        intent = self._pick([n for n in self.styles[style] if intent in (None, n)], rng)
+        tool = self.p.tools[intent]
+        params, missing = self._params(intent, style, rng)
         deriv = self.expander.expand(intent, rng, params)
         surfaces, used = self._fill(intent, deriv.chunks, style, today, rng)
         text, readings = self.verifier.readings_of(deriv.chunks, surfaces)
-        tool = self.p.tools.get(intent)
-        args = {}
-        if tool is not None:
-            args, missing = self._gold(tool, used, missing, readings, text, today)
-        elif any(r.intent in self.p.tools for r in readings):
-            raise _Drop("negative_reads_as_tool")
-        elif not readings:
-            raise _Drop("unparsed")
-        return self._sample(i, kind, intent, today, text, args, missing, deriv, used, rng)
+        gold = self.gold.call(tool, used, missing, readings, text, today)
+        if not self.plausible.price_ok(gold.args) or not self._near_enough(gold, today):
+            raise Retry
+        tags = sorted({t for entry, _, _ in used.values() for t in entry.tags if t in self.filler.hard_tags})
+        tags += [f"clarify:{p}" for p in gold.missing]
+        reply = self._answer(i, intent, gold, used, style, today, rng)
+        if gold.unclear:
+            tags.append("ambiguous")
+        if style == "beyond":
+            tags.append("beyond_horizon")
+        return self._sample(i, kind, intent, today, text, reply, tags, deriv, used)
 
-    def _gold(self, tool, used: dict, missing: list[str], readings, text: str, today: date) -> tuple[dict, list[str]]:
-        """The gold arguments and the parameters to ask about, after every check a gold call must pass:
-        no past dates and dates in order, the grammars read exactly this call, the schema accepts it."""
-        args = finalize(tool, {name: _arg(r) for name, (_, r, _) in used.items()})
-        if args is None:
-            raise _Retry
-        dates = {p: v for p, v in args.items() if tool.properties[p].get("format") == "date" and isinstance(v, str)}
-        if any(v < today.isoformat() for v in dates.values()):
-            raise _Retry  # e.g. 这周末 said on a Sunday: a check-in that has already passed
-        if any(a in dates and b in dates and dates[a] <= dates[b] for a, b in tool.after):
-            raise _Retry  # 住到周三 with a Wednesday check-in
-        self._check(tool.name, args, readings, text, today)
-        unclear = [p for p, v in args.items() if isinstance(v, tuple)]  # ambiguous: asked about, not called
-        missing = missing + [p for p in unclear if p not in missing]
-        args = {p: v for p, v in args.items() if p not in unclear}
-        errors = tool.errors(args)
-        if missing:
-            errors = [e for e in errors if "is a required property" not in e]
-        if errors:
-            raise _Drop("schema")
-        return args, missing
+    def _near_enough(self, gold: Gold, today: date) -> bool:
+        """Options a question offers lie no further ahead than any requested date may (lead_days.max)."""
+        last = (today + timedelta(days=self.cfg.lead_days.max)).isoformat()
+        flat = [d for options in gold.unclear.values() for o in options for d in (o if isinstance(o, list) else [o])]
+        return all(not (isinstance(d, str) and d[:1].isdigit()) or d <= last for d in flat)
+
+    def _answer(self, i: int, intent: str, gold: Gold, used: dict, style: str, today: date, rng: random.Random) -> dict:
+        """The assistant's turn: a question (what is unclear, else what is missing), a reply, or the call."""
+        try:
+            if gold.unclear:
+                name, options = next(iter(gold.unclear.items()))
+                return {"role": "assistant", "content": self.replies.disambiguate(used[name][0].surface, options, rng)}
+            if gold.missing:
+                return {"role": "assistant", "content": self.replies.clarify(self.p.tools[intent], gold.missing, rng)}
+        except NoReply:
+            raise Drop("no_reply") from None
+        if style == "beyond":
+            day = date.fromisoformat(next(v for p, v in gold.args.items() if p in self._date_params(intent)))
+            last = today + timedelta(days=self.cfg.forecast_days[intent])
+            return {"role": "assistant", "content": self.replies.beyond_horizon(day, last, rng)}
+        return {"role": "assistant", "content": None, "tool_calls": [self._call(self._sid(i), intent, gold.args)]}
+
+    def _negative(self, i: int, intent: str, today: date, rng: random.Random) -> Sample:
+        """A request no tool serves, answered by the reply of the keyed rule it was derived through."""
+        deriv = self.expander.expand(intent, rng, set())
+        surfaces, slots = [], {}
+        for c in deriv.chunks:
+            if c.terminal is None:
+                continue
+            surface, value = self._draw_named(c.terminal, intent, today, rng)
+            surfaces.append(surface)
+            kind = self.p.lexicons.get(c.terminal).resolver
+            if value is not None:
+                slots.setdefault("asked" if kind == "date" else kind, value)
+        text, readings = self.verifier.readings_of(deriv.chunks, surfaces)
+        keys = [k for k in (self.p.grammar.reply_keys.get(r) for r in deriv.rules) if k is not None]
+        key = self.gold.reply_key(intent, [k for _, k in keys], readings)
+        try:
+            content = self.replies.answer(intent, key, today, slots, rng)
+        except NoReply:
+            raise Retry from None
+        sample = self._sample(i, "negative", intent, today, text, {"role": "assistant", "content": content}, [f"negative:{intent}"], deriv, {})
+        sample.provenance["reply_key"] = key
+        return sample
+
+    def _draw_named(self, terminal: str, intent: str, today: date, rng: random.Random):
+        """A surface form for a slot of a negative request, with the day or place it names when it names one."""
+        for _ in range(_DRAWS_PER_SLOT):
+            entry = self.filler.draw(terminal, rng, "any", intent)
+            r = self.filler.resolve(terminal, entry.surface, today, None)
+            if r.type == "date" and "past" not in r.flags:
+                return entry.surface, date.fromisoformat(r.value)
+            if r.type == "city":
+                return entry.surface, r.value
+            if r.type not in ("date", "span", "ambiguous", "invalid"):
+                return entry.surface, None
+        return entry.surface, None
 
     def _params(self, intent: str, style: str, rng: random.Random) -> tuple[set[str], list[str]]:
         """Which parameters the utterance states, and which required ones it leaves out (clarify)."""
@@ -183,39 +228,42 @@ class Composer:
         filled = self._fills[intent]
         if style == "clarify":
             if not required:
-                raise _Retry
+                raise Retry
             k = 1 if len(required) == 1 or rng.random() < 0.75 else 2
             missing = set(rng.sample(sorted(required), k))
             sets = [s for s, f in filled if f & required == required - missing]
-        else:  # plain, hard and ambiguous forms state every required parameter
+        else:  # plain, hard, ambiguous and beyond forms state every required parameter
             missing = set()
             sets = [s for s, f in filled if required <= f]
+            if style == "beyond":
+                sets = [s for s in sets if s & self._date_params(intent)]
         if not sets:
-            raise _Retry
+            raise Retry
         # Fewer optional parameters are likelier, as in real requests.
         weights = [0.45 ** len(s - required) for s in sets]
         chosen = rng.choices(sets, weights)[0]
         return chosen, [p for p in tool.properties if p in missing]
 
     def _fill(self, intent: str, chunks, style: str, today: date, rng: random.Random):
-        """Surface form for every slot; for bound parameters also a usable resolved value."""
-        tool = self.p.tools.get(intent)
+        """Surface form for every slot; for bound parameters also a usable, plausible resolved value."""
+        tool = self.p.tools[intent]
         slots = [k for k, c in enumerate(chunks) if c.terminal is not None]
         special_at = None
         if style in ("hard", "ambiguous"):
             has = self.filler.has_hard if style == "hard" else self.filler.has_ambiguous
-            candidates = [k for k in slots if chunks[k].param and has(chunks[k].terminal)]
+            candidates = [k for k in slots if chunks[k].param and has(chunks[k].terminal, intent)]
             if not candidates:
-                raise _Retry
+                raise Retry
             special_at = rng.choice(candidates)
         surfaces, used = [], {}
         for k in slots:
             c = chunks[k]
             mode = style if k == special_at else ("plain" if style == "plain" else "any")
-            schema = tool.bindable.get(c.param) if tool and c.param else None
+            schema = tool.bindable.get(c.param) if c.param else None
+            target = self.plausible.target(c.param, rng) if schema is not None and mode != "ambiguous" else None
             tries = _DRAWS_PER_SLOT * (4 if mode == "ambiguous" or (schema or {}).get("derive") == "span" else 1)
             for _ in range(tries):
-                entry = self.filler.draw(c.terminal, rng, mode)
+                entry = self.filler.draw(c.terminal, rng, mode, intent, target)
                 if schema is None:
                     break
                 r = self.filler.resolve(c.terminal, entry.surface, today, schema)
@@ -224,13 +272,39 @@ class Composer:
                 else:
                     wanted = r.ok and "past" not in r.flags and (r.type == "span") == (schema.get("derive") == "span")
                     wanted = wanted and not span_misplaced(tool, c.param, r)
+                    wanted = wanted and self._plausible(tool, c.param, r, used, style, today, rng)
                 if wanted and not self._clashes(tool, c.param, r.value, used):
                     used[c.param] = (entry, r, c.terminal)
                     break
             else:
-                raise _Retry
+                raise Retry
             surfaces.append(entry.surface)
         return surfaces, used
+
+    def _plausible(self, tool, name: str, r, used: dict, style: str, today: date, rng: random.Random) -> bool:
+        """Whether a resolved value looks like real traffic (lead time, stay length, configured weights)."""
+        if isinstance(r.value, int) and not isinstance(r.value, bool):
+            return self.plausible.weight(name, r.value) > 0
+        later = {a for a, _ in tool.after}
+        if r.type == "span":
+            first, last = (date.fromisoformat(v) for v in r.value)
+            if not self.plausible.stay_ok((last - first).days + 1, rng):
+                return False
+        if r.type in ("date", "span") and name not in later:
+            first = r.value if r.type == "date" else r.value[0]
+            horizon = self.cfg.forecast_days.get(tool.name)
+            if style == "beyond" and horizon is not None and tool.properties.get(name, {}).get("format") == "date":
+                lead = (date.fromisoformat(first) - today).days
+                return horizon < lead <= self.cfg.lead_days.max
+            if not self.plausible.lead_ok(tool.name, first, today, rng):
+                return False
+        for a, b in tool.after:  # both ends said as dates: the stay between them
+            other = b if name == a else a if name == b else None
+            if r.type == "date" and other in used and used[other][1].type == "date":
+                start, end = sorted((r.value, used[other][1].value))
+                if start != end and not self.plausible.stay_ok((date.fromisoformat(end) - date.fromisoformat(start)).days, rng):
+                    return False
+        return True
 
     @staticmethod
     def _clashes(tool, param: str, value, used) -> bool:
@@ -239,55 +313,16 @@ class Composer:
                 return True
         return False
 
-    def _check(self, intent: str, args: dict, readings: frozenset, text: str, today: date) -> None:
-        """The grammars must read ``text`` as exactly this call, and as nothing else."""
-        if not readings:
-            raise _Drop("unparsed")
-        expected = (intent, tuple(sorted(args.items())))
-        pairs = [(r, self._call_of(r, text, today)) for r in readings]
-        pairs = [(r, call) for r, call in pairs if call is not None]
-        if not pairs:
-            raise _Drop("unparsed")
-        for r, call in pairs:
-            if call != expected:
-                raise _Drop("ambiguous" if r.intent == intent else f"other_intent:{r.intent}")
-
-    def _call_of(self, r: Reading, text: str, today: date):
-        tool = self.p.tools.get(r.intent)
-        if tool is None:
-            return (r.intent, ())
-        values = {}
-        for b in r.bindings:
-            if b.param in values:
-                return (r.intent, "bound twice")
-            res = self.filler.resolve(b.terminal, text[b.start:b.end], today, tool.bindable[b.param])
-            if span_misplaced(tool, b.param, res):
-                return None  # not a reading at all (see engine/derive.py)
-            values[b.param] = _arg(res)
-        args = finalize(tool, values)
-        return None if args is None else (r.intent, tuple(sorted(args.items())))  # clashing phrases: no reading
-
     # -- output -------------------------------------------------------------------------------
-    def _sample(self, i, kind, intent, today, text, args, missing, deriv, used, rng) -> Sample:
-        sid = f"{self.cfg.seed}-{i:08d}"
-        tags = sorted({t for entry, _, _ in used.values() for t in entry.tags if t in self.filler.hard_tags})
-        tags += [f"clarify:{p}" for p in missing]
-        unclear = [name for name, (_, r, _) in used.items() if r.type == "ambiguous"]
-        if unclear:
-            tags.append("ambiguous")
-        if intent not in self.p.tools:
-            tags.append(f"negative:{intent}")
-            reply = {"role": "assistant", "content": rng.choice(self.replies["negative"][intent]["reply"])}
-        elif unclear:
-            entry, r, _ = used[unclear[0]]
-            reply = {"role": "assistant", "content": self._disambiguate(entry.surface, r.value, rng)}
-        elif missing:
-            reply = {"role": "assistant", "content": self._clarify(missing, rng)}
-        else:
-            call_id = "call_" + hashlib.sha1(sid.encode()).hexdigest()[:16]
-            fn = {"name": intent, "arguments": json.dumps(args, ensure_ascii=False)}
-            reply = {"role": "assistant", "content": None, "tool_calls": [{"id": call_id, "type": "function", "function": fn}]}
-        system = self.replies["system"].format(date=_cn_date(today), weekday=self.weekdays[today.weekday()])
+    def _sid(self, i: int) -> str:
+        return f"{self.cfg.seed}-{i:08d}"
+
+    @staticmethod
+    def _call(sid: str, intent: str, args: dict) -> dict:
+        call_id = "call_" + hashlib.sha1(sid.encode()).hexdigest()[:16]
+        return {"id": call_id, "type": "function", "function": {"name": intent, "arguments": json.dumps(args, ensure_ascii=False)}}
+
+    def _sample(self, i, kind, intent, today, text, reply, tags, deriv, used) -> Sample:
         provenance = {
             "grammar": self.p.grammar.intents[intent].file,
             "rules": list(dict.fromkeys(r.split("__", 1)[-1] for r in deriv.rules)),
@@ -297,23 +332,10 @@ class Composer:
             ],
         }
         return Sample(
-            id=sid, kind=kind, intent=intent, tags=tags, today=today.isoformat(),
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": text}, reply],
+            id=self._sid(i), kind=kind, intent=intent, tags=tags, today=today.isoformat(),
+            messages=[{"role": "system", "content": self.replies.system(today)}, {"role": "user", "content": text}, reply],
             tools=self.offered, provenance=provenance,
         )
-
-    def _disambiguate(self, surface: str, options: list, rng: random.Random) -> str:
-        texts = [_option_text(o, self.replies["range_word"]) for o in options]
-        joined = self.replies["list_sep"].join(texts[:-1]) + self.replies["or_word"] + texts[-1]
-        return rng.choice(self.replies["clarify_ambiguous"]).format(surface=surface, options=joined)
-
-    def _clarify(self, missing: list[str], rng: random.Random) -> str:
-        table = self.replies["clarify"]
-        if len(missing) == 1:
-            return rng.choice(table[missing[0]]["ask"])
-        nouns = [table[p]["noun"] for p in missing]
-        joined = self.replies["list_sep"].join(nouns[:-1]) + self.replies["and_word"] + nouns[-1]
-        return rng.choice(self.replies["clarify_many"]).format(nouns=joined)
 
 
 def edge_days(lo: date, hi: date, holidays: dict) -> list[date]:
@@ -333,23 +355,3 @@ def edge_days(lo: date, hi: date, holidays: dict) -> list[date]:
     return sorted(d for d in days if lo <= d <= hi)
 
 
-def _arg(r):
-    """The argument value of a resolution; an unusable one becomes a marker no reading can equal by accident."""
-    return r.value if r.ok else ("unresolved", r.type)
-
-
-def _option_text(option, range_word: str) -> str:
-    if isinstance(option, list):
-        return range_word.join(_option_text(o, range_word) for o in option)
-    try:
-        return _cn_month_day(date.fromisoformat(option))
-    except (TypeError, ValueError):
-        return str(option)
-
-
-def _cn_month_day(d: date) -> str:
-    return f"{d.month}月{d.day}日"
-
-
-def _cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"

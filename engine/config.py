@@ -46,6 +46,29 @@ class Mix(BaseModel):
             raise CallgramError(f"--mix: {_first(e)}") from None
 
 
+class LeadTime(BaseModel):
+    """How far ahead requested dates lie: always within ``near`` days; beyond, kept with ``far_share``; never past ``max``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    near: int = Field(60, ge=0)
+    far_share: float = Field(0.1, ge=0, le=1)
+    max: int = Field(330, ge=0)
+
+
+class PriceFloor(BaseModel):
+    """The cheapest plausible budget ``price`` (a parameter) by the tier of ``city`` (lexicons/zh/city_tiers.toml)
+    and by the ``stars`` asked: nobody asks for a five-star hotel in Beijing under 200 a night."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    price: str
+    city: str | None = None
+    stars: str | None = None
+    by_tier: dict[int, int] = Field(default_factory=dict)
+    by_stars: dict[int, int] = Field(default_factory=dict)
+
+
 class GenerateConfig(BaseModel):
     """Everything that decides the generated data, besides the input files themselves."""
 
@@ -61,6 +84,21 @@ class GenerateConfig(BaseModel):
     ambiguous_share: float = Field(0.25, ge=0, le=1)  # of clarifications: an ambiguous form, not a missing one
     hard_tags: list[str] = Field(default_factory=lambda: list(DEFAULT_HARD_TAGS))
     max_attempts: int = Field(8, ge=1)
+    # Which intents, and how often: relative weights by grammar name (unlisted intents weigh 1).
+    intent_weights: dict[str, float] = Field(default_factory=dict)
+    # Surface forms people rarely type: at most this share of a lexicon's draws carries the tag...
+    form_rates: dict[str, float] = Field(default_factory=dict)
+    # ...and only in these intents (an airport code in a flight route, not in a weather question).
+    form_intents: dict[str, list[str]] = Field(default_factory=dict)
+    # Plausible values: weight of each value of a parameter or derived name (passengers, nights, min_stars…).
+    value_weights: dict[str, dict[int, float]] = Field(default_factory=dict)
+    max_nights: int = Field(30, ge=1)  # a stay never longer than this, however it is said
+    lead_days: "LeadTime" = Field(default_factory=lambda: LeadTime())
+    # Tools whose answers only reach so far ahead (a forecast): later dates get a reply without a call.
+    forecast_days: dict[str, int] = Field(default_factory=dict)
+    beyond_horizon_share: float = Field(0.05, ge=0, le=1)  # of hard samples of such a tool
+    price_floor: "PriceFloor | None" = None
+    tools_file: bool = True  # write tools.json once beside samples.jsonl; samples name the tools they offer
 
     @field_validator("today_range")
     @classmethod
@@ -70,13 +108,30 @@ class GenerateConfig(BaseModel):
         return v
 
 
-def load_config(path: Path | None, overrides: dict) -> GenerateConfig:
-    """A TOML file (if any) with CLI overrides on top; a bad value is one located error."""
-    data: dict = {}
+def project_defaults(root: Path) -> dict:
+    """The project's own defaults: ``[tool.callgram]`` in its pyproject.toml (intent shares, plausible values)."""
+    path = Path(root) / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise CallgramError(f"invalid TOML: {e}", str(path)) from None
+    return data.get("tool", {}).get("callgram", {})
+
+
+def project_config(root: Path, **overrides) -> GenerateConfig:
+    """The config a plain ``callgram generate`` in ``root`` uses, with ``overrides`` on top."""
+    return load_config(None, overrides, project_defaults(root))
+
+
+def load_config(path: Path | None, overrides: dict, defaults: dict | None = None) -> GenerateConfig:
+    """Project defaults, then a TOML file (if any), then CLI overrides; a bad value is one located error."""
+    data: dict = dict(defaults or {})
     shown = str(path) if path else "config"
     if path is not None:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data.update(tomllib.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise CallgramError("config file not found", shown) from None
         except tomllib.TOMLDecodeError as e:

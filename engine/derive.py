@@ -56,6 +56,29 @@ def finalize(tool, values: dict) -> dict | None:
     return {p: args[p] for p in tool.properties if p in args}
 
 
+def arguments(tool, resolved: dict, part_of_day) -> dict | None:
+    """Tool arguments from the resolutions of every bound name; None when two phrases set one argument.
+
+    ``part_of_day(resolution, schema)`` gives the enum value of the part of day a date was said with
+    (明早出发 fills time_of_day with morning where the tool declares ``x-part-of-day``).
+    """
+    values = {name: (r.value if r.ok else ("unresolved", r.type)) for name, r in resolved.items()}
+    for src, target in tool.part_of_day.items():
+        r = resolved.get(src)
+        part = part_of_day(r, tool.properties[target]) if r is not None and r.ok else None
+        if part is not None:
+            if target in values:
+                return None  # 明早早上: the part of day said twice
+            values[target] = part
+    return finalize(tool, values)
+
+
+def waiting(args: dict) -> set[str]:
+    """Arguments that wait on another one still to be asked (住三晚 with no check-in yet: the check-out
+    follows from the answer), so they are not asked about themselves."""
+    return {p for p, v in args.items() if _is_marker(v) and str(v[1]).startswith("needs ")}
+
+
 def span_misplaced(tool, name: str, resolved) -> bool:
     """Whether a binding is no reading at all, for a tool whose spans set two dates (hotels): a span in
     a one-date slot (周末入住 means Saturday in, Monday out, RESOLVER_RULES.md, not only a Saturday

@@ -46,6 +46,7 @@ class Grammar:
     literals: dict[str, str] = field(default_factory=dict)  # terminal -> its fixed text
     slots: dict[str, str] = field(default_factory=dict)  # terminal -> lexicon name
     params: dict[str, tuple[str, str]] = field(default_factory=dict)  # nonterminal -> (intent, parameter)
+    reply_keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # nonterminal -> (negative intent, key)
 
     def tool_intents(self) -> list[str]:
         return [n for n, i in self.intents.items() if i.tool is not None]
@@ -151,8 +152,13 @@ def _index(g: Grammar) -> None:
             owner = next((n for p, n in placeholders.items() if p in src), None)
             if owner is not None and base_name(term.name) == owner:
                 g.slots[term.name] = owner
+    answers = g.lexicons.data.get("answers", {})
     for name, intent in g.intents.items():
         if intent.tool is None:
+            # A negative's reply is chosen by the rule that derived the request ([<intent>.<rule>] in answers.toml).
+            for key, entry in answers.get(name, {}).items():
+                if isinstance(entry, dict) and f"{name}__{key}" in g.rules:
+                    g.reply_keys[f"{name}__{key}"] = (name, key)
             continue
         for param in intent.tool.bindable:
             if f"{name}__{param}" in g.rules:

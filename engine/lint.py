@@ -87,14 +87,22 @@ def _lexicon_problems(project: Project) -> list[CallgramError]:
 
 
 def _reply_problems(project: Project) -> list[CallgramError]:
-    replies = project.lexicons.table("replies")
-    shown = project.paths.rel(project.paths.lexicons / "replies.toml")
+    lex = project.paths.lexicons
+    replies, answers = project.lexicons.table("replies"), project.lexicons.data.get("answers", {})
+    shown, shown_answers = project.paths.rel(lex / "replies.toml"), project.paths.rel(lex / "answers.toml")
     out = []
+    keyed = {}
+    for nt, (intent, key) in project.grammar.reply_keys.items():
+        keyed.setdefault(intent, set()).add(key)
     for name in project.grammar.negative_intents():
-        if not replies.get("negative", {}).get(name, {}).get("reply"):
-            out.append(CallgramError(f"negative intent {name!r} has no [negative.{name}] reply list", shown, 1, 1))
-    for tool in project.tools.values():
-        for p in tool.required:
-            if p not in replies.get("clarify", {}):
-                out.append(CallgramError(f"required parameter {p!r} of {tool.name} has no [clarify.{p}] question", shown, 1, 1))
+        if not keyed.get(name):
+            out.append(CallgramError(f"negative intent {name!r} has no reply: name its rules in [{name}.<rule>] tables", shown_answers, 1, 1))
+        for key, entry in answers.get(name, {}).items():
+            if isinstance(entry, dict) and key not in keyed.get(name, set()):
+                out.append(CallgramError(f"[{name}.{key}]: {project.grammar.intents[name].file} has no rule {key!r}", shown_answers, 1, 1))
+            elif isinstance(entry, dict) and not entry.get("reply"):
+                out.append(CallgramError(f"[{name}.{key}] has no reply list", shown_answers, 1, 1))
+    for key in ("clarify_default", "noun_separators", "clarify_ambiguous", "clarify_span", "beyond_horizon"):
+        if not replies.get(key):
+            out.append(CallgramError(f"missing {key} = [...]", shown, 1, 1))
     return out

@@ -75,6 +75,9 @@ def generate(project: Project, config: GenerateConfig, out_dir: Path, workers: i
         counts={"kind": dict(sorted(kinds.items())), "intent": dict(sorted(intents.items())), "tag": dict(sorted(tags.items()))},
         verification=dict(verification),
     )
+    if config.tools_file:  # written once here; each sample names the tools it offers
+        tools = [t.offered() for _, t in sorted(project.tools.items())]
+        write_atomic(Path(out_dir) / "tools.json", json.dumps(tools, ensure_ascii=False, indent=2) + "\n")
     write_atomic(Path(out_dir) / "manifest.json", json.dumps(_manifest(project, config, shard, report), ensure_ascii=False, indent=2) + "\n")
     return report
 

@@ -17,7 +17,7 @@ class Sample(BaseModel):
     tags: list[str]
     today: str
     messages: list[dict[str, Any]]
-    tools: list[dict[str, Any]]
+    tools: list[Any]  # tool definitions, or their names when they are written once to tools.json
     provenance: dict[str, Any]
 
     def tool_call(self) -> dict | None:

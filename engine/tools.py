@@ -55,6 +55,11 @@ class Tool(BaseModel):
         return self.parameters.get("x-after", [])
 
     @property
+    def part_of_day(self) -> dict[str, str]:
+        """``{date_param: enum_param}``: a date said with a part of the day (明早) also fills the enum (``x-part-of-day``)."""
+        return self.parameters.get("x-part-of-day", {})
+
+    @property
     def distinct(self) -> list[list[str]]:
         """Groups of parameters that must not share a value (``x-distinct``: origin ≠ destination)."""
         return self.parameters.get("x-distinct", [])
@@ -126,6 +131,12 @@ def load_tool(path: Path, shown: str) -> Tool:
         for pname in pair:
             if pname not in props:
                 raise CallgramError(f"x-after names unknown parameter {pname!r}", shown, *locate(text, '"x-after"'))
+    for src, target in params.get("x-part-of-day", {}).items():
+        for pname in (src, target):
+            if pname not in props:
+                raise CallgramError(f"x-part-of-day names unknown parameter {pname!r}", shown, *locate(text, '"x-part-of-day"'))
+        if "enum" not in props[target]:
+            raise CallgramError(f"x-part-of-day: {target!r} must be an enum parameter", shown, *locate(text, '"x-part-of-day"'))
     for group in params.get("x-distinct", []):
         for pname in group:
             if pname not in props:

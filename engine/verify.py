@@ -17,7 +17,7 @@ from lark.exceptions import LarkError
 from lark.lexer import PatternStr
 from lark.parsers.earley_forest import SymbolNode
 
-from engine.chart import ChartParser
+from engine.chart import REPLY, ChartParser
 from engine.expand import Chunk
 from engine.grammar import Grammar, base_name
 
@@ -40,6 +40,14 @@ class Reading:
 
     intent: str
     bindings: frozenset  # of Binding
+
+    def reply_keys(self) -> list[str]:
+        """The reply-keyed rules this reading passed through (a negative's reply is chosen by them)."""
+        return sorted(b.terminal for b in self.bindings if b.param == REPLY)
+
+    def params(self) -> list[Binding]:
+        """The bindings of tool parameters (reply-key marks left out)."""
+        return [b for b in self.bindings if b.param != REPLY]
 
 
 class Verifier:
@@ -203,6 +211,7 @@ class _ForestWalk:
 
     def __init__(self, grammar: Grammar):
         self.params = grammar.params
+        self.keys = grammar.reply_keys
         self.memo: dict[int, frozenset] = {}
 
     def readings(self, root: SymbolNode) -> frozenset:
@@ -228,6 +237,9 @@ class _ForestWalk:
             acc: set = set()
             for packed in node.children:
                 acc |= self._packed(packed)
+            if name in self.keys:
+                mark = Binding(REPLY, self.keys[name][1], node.start, node.end)
+                acc = {bs | {mark} for bs in acc}
             out = frozenset(acc)
         self.memo[key] = out
         return out

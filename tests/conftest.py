@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.compose import Composer
-from engine.config import GenerateConfig
+from engine.config import project_config
 from engine.project import load_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,7 @@ def project():
 
 @pytest.fixture(scope="session")
 def composer(project):
-    return Composer(project, GenerateConfig(seed=7))
+    return Composer(project, project_config(ROOT, seed=7))
 
 
 @pytest.fixture
@@ -29,3 +29,10 @@ def project_copy(tmp_path) -> Path:
     for name in ("grammars", "lexicons", "tools"):
         shutil.copytree(ROOT / name, tmp_path / name)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def shipped_samples(project):
+    """3,000 samples as a plain ``callgram generate --seed 21`` writes them (project defaults applied)."""
+    c = Composer(project, project_config(ROOT, seed=21))
+    return [s for s in (c.compose(i).sample for i in range(3000)) if s is not None]

@@ -1,4 +1,4 @@
-"""Slot values for a parameter: schema bounds make values invalid (never clamped); spans fill one date."""
+"""Slot values for a parameter: schema bounds make values invalid (never clamped); a span for one date is a question."""
 from __future__ import annotations
 
 from datetime import date
@@ -28,9 +28,12 @@ def test_enum_comes_from_the_schema(filler):
     assert filler.resolve("CABIN", "头等舱", TODAY, {"type": "string", "enum": ["economy"]}).type == "invalid"
 
 
-def test_a_span_fills_a_single_date_with_its_first_day(filler):
+def test_a_span_said_for_a_single_date_asks_which_day(filler):
+    # issue 7: a range is never silently cut to its first day
     r = filler.resolve("DATE", "周末", TODAY, A_DATE)
-    assert (r.type, r.value) == ("date", "2023-11-04") and "from_span" in r.flags
+    assert (r.type, r.value) == ("ambiguous", ["2023-11-04", "2023-11-05"]) and "from_span" in r.flags
+    r = filler.resolve("DATE", "10号到12号", TODAY, A_DATE)
+    assert r.value == ["2023-11-10", "2023-11-11", "2023-11-12"]
     assert filler.resolve("DATE", "周末", TODAY, {"derive": "span"}).value == ["2023-11-04", "2023-11-05"]
 
 

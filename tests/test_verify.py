@@ -33,8 +33,6 @@ def test_cross_intent_conflicts_are_dropped(project_copy):
     # A negative intent that reads every weather question too: none of them may become gold.
     grammars = project_copy / "grammars"
     (grammars / "weather_talk.lark").write_text((grammars / "get_weather.lark").read_text(encoding="utf-8"), encoding="utf-8")
-    replies = project_copy / "lexicons" / "zh" / "replies.toml"
-    replies.write_text(replies.read_text(encoding="utf-8") + '\n[negative.weather_talk]\nreply = ["嗯"]\n', encoding="utf-8")
     composer = Composer(load_project(project_copy), GenerateConfig(seed=11))
     drops: list[str] = []
     intents = set()

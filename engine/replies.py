@@ -1,0 +1,113 @@
+"""What the assistant says when it does not call a tool, from data: clarifications (replies.toml) and
+answers to requests no tool serves (answers.toml, keyed by the grammar rule that derived the request)."""
+from __future__ import annotations
+
+import random
+import string
+from datetime import date
+
+# A span said where one day is needed is answered by listing its days, up to this many.
+_MAX_LISTED_DAYS = 4
+
+
+class NoReply(Exception):
+    """No reply in the data fits this request (a missing key, or a placeholder this sample cannot fill)."""
+
+
+class Replies:
+    """Renders every assistant text that is not a tool call."""
+
+    def __init__(self, lexicons):
+        self.t = lexicons.table("replies")
+        self.answers = lexicons.data.get("answers", {})
+        self.weekdays = lexicons.table("date_words")["weekday_names"]
+
+    def system(self, today: date) -> str:
+        return self.t["system"].format(date=cn_date(today), weekday=self.weekdays[today.weekday()])
+
+    # -- clarification ------------------------------------------------------------------------
+    def clarify(self, tool, missing: list[str], rng: random.Random) -> str:
+        """Ask for exactly the ``missing`` parameters, in the wording of ``tool`` (its own questions in
+        replies.toml, else a default question naming each parameter by its description)."""
+        table = self.t["clarify"].get(tool.name, {})
+        if len(missing) == 1:
+            asks = table.get(missing[0], {}).get("ask")
+            return rng.choice(asks) if asks else rng.choice(self.t["clarify_default"]).format(noun=self._noun(tool, missing[0]))
+        nouns = [self._noun(tool, p) for p in missing]
+        joined = self.t["list_sep"].join(nouns[:-1]) + self.t["and_word"] + nouns[-1]
+        return rng.choice(table.get("many") or self.t["clarify_default"]).format(nouns=joined, noun=joined)
+
+    def _noun(self, tool, param: str) -> str:
+        noun = self.t["clarify"].get(tool.name, {}).get(param, {}).get("noun")
+        if noun:
+            return noun
+        text = tool.properties[param].get("description") or param
+        for sep in self.t["noun_separators"]:
+            text = text.split(sep, 1)[0]
+        return text.strip() or param
+
+    def disambiguate(self, surface: str, options: list, rng: random.Random) -> str:
+        """Ask which of ``options`` (dates, spans or names) ``surface`` means; a long span by its ends."""
+        if len(options) > _MAX_LISTED_DAYS and all(isinstance(o, str) and _is_date(o) for o in options):
+            first, last = (cn_month_day(date.fromisoformat(o)) for o in (options[0], options[-1]))
+            return rng.choice(self.t["clarify_span"]).format(surface=surface, first=first, last=last)
+        texts = [option_text(o, self.t["range_word"]) for o in options]
+        joined = self.t["list_sep"].join(texts[:-1]) + self.t["or_word"] + texts[-1]
+        return rng.choice(self.t["clarify_ambiguous"]).format(surface=surface, options=joined)
+
+    def beyond_horizon(self, asked: date, last: date, rng: random.Random) -> str:
+        return rng.choice(self.t["beyond_horizon"]).format(asked=cn_month_day(asked), last=cn_month_day(last))
+
+    # -- requests no tool serves --------------------------------------------------------------
+    def has_answers(self, intent: str) -> bool:
+        return any(isinstance(v, dict) for v in self.answers.get(intent, {}).values())
+
+    def answer(self, intent: str, key: str, today: date, slots: dict, rng: random.Random) -> str:
+        """A reply to a request of negative ``intent`` derived through rule ``key``.
+
+        ``slots`` holds what the request named: ``asked`` (its DATE as one day) and ``city``.
+        Templates needing a value this request lacks are not candidates.
+        """
+        templates = self.answers.get(intent, {}).get(key, {}).get("reply", [])
+        values = {
+            "today_date": cn_date(today),
+            "today_weekday": self.weekdays[today.weekday()],
+            "capabilities": self.answers.get("capabilities", ""),
+        }
+        if "asked" in slots:
+            values["asked_date"] = cn_month_day(slots["asked"])
+            values["asked_weekday"] = self.weekdays[slots["asked"].weekday()]
+        if "city" in slots:
+            values["city"] = slots["city"]
+        fitting = [t for t in templates if placeholders(t) <= values.keys()]
+        if not fitting:
+            raise NoReply(f"no reply of [{intent}.{key}] fits")
+        return rng.choice(fitting).format(**values)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def option_text(option, range_word: str) -> str:
+    if isinstance(option, list):
+        return range_word.join(option_text(o, range_word) for o in option)
+    if isinstance(option, str) and _is_date(option):
+        return cn_month_day(date.fromisoformat(option))
+    return str(option)
+
+
+def _is_date(s: str) -> bool:
+    try:
+        date.fromisoformat(s)
+    except ValueError:
+        return False
+    return True
+
+
+def cn_month_day(d: date) -> str:
+    return f"{d.month}月{d.day}日"
+
+
+def cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
