@@ -46,11 +46,16 @@ class Lexicon:
     normalize: str | None = None
 
     def lark_definition(self) -> str:
-        """The terminal as Lark source: placeholder first, then every surface (Lark sorts longest-first)."""
+        """The terminal as Lark source: one regex of the placeholder and every surface, longest first.
+
+        Lark compiles an alternation of strings into exactly this regex; writing it as one token keeps
+        Lark from tokenising thousands of strings for every grammar that imports the lexicon.
+        """
         if self.pattern is not None:
             return f"{self.name}: /(?:{self.pattern.replace('/', chr(92) + '/')})/ | {_lark_string(self.placeholder)}"
-        alts = [self.placeholder] + [e.surface for e in self.entries]
-        return f"{self.name}: " + " | ".join(_lark_string(s) for s in alts)
+        alts = sorted({self.placeholder, *(e.surface for e in self.entries)}, key=lambda x: (-len(x), x))
+        body = "|".join(re.escape(a) for a in alts).replace("/", chr(92) + "/")
+        return f"{self.name}: /(?:{body})/"
 
     def value_of(self, surface: str) -> str | None:
         """The lexicon's value for a surface form: its entry's value, or the pattern-matched text normalised."""
