@@ -43,7 +43,7 @@ class Composer:
     def __init__(self, project: Project, config: GenerateConfig):
         self.p = project
         self.cfg = config
-        self.expander = Expander(project.grammar)
+        self.expander = Expander.of(project.grammar)
         self.verifier = Verifier(project.grammar)
         self.filler = SlotFiller(project.lexicons, config.hard_tags, config.form_rates, config.form_intents)
         self.replies = Replies(project.lexicons)
@@ -188,15 +188,17 @@ class Composer:
     def _negative(self, i: int, intent: str, today: date, rng: random.Random) -> Sample:
         """A request no tool serves, answered by the reply of the keyed rule it was derived through."""
         deriv = self.expander.expand(intent, rng, set())
-        surfaces, slots = [], {}
+        surfaces, slots, named = [], {}, []
         for c in deriv.chunks:
             if c.terminal is None:
                 continue
-            surface, value = self._draw_named(c.terminal, intent, today, rng)
-            surfaces.append(surface)
+            entry, value = self._draw_named(c.terminal, intent, today, rng)
+            surfaces.append(entry.surface)
             kind = self.p.lexicons.get(c.terminal).resolver
             if value is not None:
                 slots.setdefault("asked" if kind == "date" else kind, value)
+            shown = value.isoformat() if isinstance(value, date) else value
+            named.append({"param": None, "terminal": c.terminal, "surface": entry.surface, "value": shown, "lexicon": f"{self.p.lexicons.get(c.terminal).file}:{entry.line}"})
         text, readings = self.verifier.readings_of(deriv.chunks, surfaces)
         keys = [k for k in (self.p.grammar.reply_keys.get(r) for r in deriv.rules) if k is not None]
         key = self.gold.reply_key(intent, [k for _, k in keys], readings)
@@ -205,6 +207,7 @@ class Composer:
         except NoReply:
             raise Retry from None
         sample = self._sample(i, "negative", intent, today, text, {"role": "assistant", "content": content}, [f"negative:{intent}"], deriv, {})
+        sample.provenance["slots"] = named
         sample.provenance["reply_key"] = key
         return sample
 
@@ -214,12 +217,12 @@ class Composer:
             entry = self.filler.draw(terminal, rng, "any", intent)
             r = self.filler.resolve(terminal, entry.surface, today, None)
             if r.type == "date" and "past" not in r.flags:
-                return entry.surface, date.fromisoformat(r.value)
+                return entry, date.fromisoformat(r.value)
             if r.type == "city":
-                return entry.surface, r.value
+                return entry, r.value
             if r.type not in ("date", "span", "ambiguous", "invalid"):
-                return entry.surface, None
-        return entry.surface, None
+                return entry, None
+        return entry, None
 
     def _params(self, intent: str, style: str, rng: random.Random) -> tuple[set[str], list[str]]:
         """Which parameters the utterance states, and which required ones it leaves out (clarify)."""
@@ -239,8 +242,10 @@ class Composer:
                 sets = [s for s in sets if s & self._date_params(intent)]
         if not sets:
             raise Retry
-        # Fewer optional parameters are likelier, as in real requests.
-        weights = [0.45 ** len(s - required) for s in sets]
+        # Fewer optional parameters are likelier, as in real requests; a tool with nothing required is
+        # mostly asked about something in particular (我的积分), only sometimes as a whole (我的账户).
+        fewest = 1 if not required and any(sets) else 0
+        weights = [0.45 ** abs(len(s - required) - fewest) for s in sets]
         chosen = rng.choices(sets, weights)[0]
         return chosen, [p for p in tool.properties if p in missing]
 

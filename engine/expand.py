@@ -59,6 +59,14 @@ class Expander:
             for name, alts in self.alts.items()
         }
 
+    @classmethod
+    def of(cls, grammar: Grammar) -> "Expander":
+        """The expander of ``grammar``, built once: its tables depend on nothing else."""
+        ex = grammar.__dict__.get("_expander")
+        if ex is None:
+            ex = grammar.__dict__["_expander"] = cls(grammar)
+        return ex
+
     # -- tables -----------------------------------------------------------------------------
     def _weight(self, rule) -> float:
         w = 1.0

@@ -140,3 +140,17 @@ def test_parse_human_output(capsys, monkeypatch):
 
 def test_lint_command(capsys):
     assert main(["--root", str(ROOT), "lint"]) == 0
+
+
+def test_tools_written_once(tmp_path):
+    # issue 7: tool definitions live in tools.json; each sample names the tools it offers (or inlines them)
+    assert main(["generate", "--n", "20", "--seed", "2", "--out", str(tmp_path / "a")]) == 0
+    tools = json.loads((tmp_path / "a" / "tools.json").read_text(encoding="utf-8"))
+    names = [t["function"]["name"] for t in tools]
+    first = json.loads((tmp_path / "a" / "samples.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["tools"] == names and all("x-derived" not in json.dumps(t) for t in tools)
+    cfg = tmp_path / "inline.toml"
+    cfg.write_text("tools_file = false\n", encoding="utf-8")
+    assert main(["generate", "--n", "20", "--seed", "2", "--out", str(tmp_path / "b"), "--config", str(cfg)]) == 0
+    inline = json.loads((tmp_path / "b" / "samples.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert inline["tools"] == tools and not (tmp_path / "b" / "tools.json").exists()

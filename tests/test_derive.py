@@ -39,7 +39,7 @@ def test_unresolved_propagates(hotels):
 
 
 PARSED = [
-    ("帮我找一下上海明天入住住三晚的酒店", "search_hotels", {"city": "上海", "check_in": "2023-11-02", "check_out": "2023-11-05"}),
+    ("帮我找一下上海明天入住三晚的酒店", "search_hotels", {"city": "上海", "check_in": "2023-11-02", "check_out": "2023-11-05"}),
     ("这周末入住上海的酒店", "search_hotels", {"city": "上海", "check_in": "2023-11-04", "check_out": "2023-11-06"}),  # Sat in, Mon out
     ("明天入住，住到周日，帮我找杭州的酒店", "search_hotels", {"city": "杭州", "check_in": "2023-11-02", "check_out": "2023-11-05"}),
     ("在杭州订如家，下周一到周三住", "book_hotel", {"hotel_name": "如家酒店", "city": "杭州", "check_in": "2023-11-06", "check_out": "2023-11-09"}),

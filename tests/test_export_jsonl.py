@@ -6,14 +6,14 @@ from datetime import date
 from pathlib import Path
 
 from engine.compose import Composer
-from engine.config import GenerateConfig
+from engine.config import GenerateConfig, project_config
 from engine.export.jsonl import OpenAIChatJsonl
 
 GOLDEN = Path(__file__).parent / "golden" / "openai_seed1.jsonl"
 
 
 def _render(project) -> str:
-    c = Composer(project, GenerateConfig(seed=1, today=date(2023, 10, 29)))
+    c = Composer(project, project_config(project.paths.root, seed=1, today=date(2023, 10, 29)))
     fmt = OpenAIChatJsonl(Path("."))
     return "".join(fmt.format(c.compose(i).sample) for i in range(8))
 

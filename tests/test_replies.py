@@ -1,0 +1,80 @@
+"""Replies fit their request (issue 7): the rule that derived a request picks its reply, and what the
+assistant can answer without a tool (today's weekday, the weekday of a named day) it answers right."""
+from __future__ import annotations
+
+import random
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from engine.parse import UtteranceParser
+from engine.replies import Replies
+
+TODAY = date(2023, 10, 29)  # a Sunday
+
+# request → (negative grammar, reply key): the kind of reply it must get
+TABLE = [
+    ("你好", "chitchat", "greeting"),
+    ("谢谢", "chitchat", "thanks"),
+    ("拜拜", "chitchat", "goodbye"),
+    ("你能做什么", "chitchat", "capabilities"),
+    ("你会干什么", "chitchat", "capabilities"),
+    ("今天星期几", "chitchat", "date_question"),
+    ("现在几点了", "chitchat", "ask_time"),
+    ("讲个笑话", "knowledge", "joke"),
+    ("红烧肉怎么做", "knowledge", "recipe"),
+    ("明天早上七点叫我起床", "device", "alarm"),
+    ("给妈妈打电话", "device", "call"),
+    ("放首周杰伦的歌", "media", "music"),
+    ("帮我叫个车", "life", "taxi"),
+    ("退票", "unsupported", "refund"),
+    ("明天从上海到北京的高铁票", "unsupported", "train"),
+    ("上海有什么好玩的", "out_of_scope", "city_sights"),
+]
+
+
+@pytest.fixture(scope="module")
+def parser(project):
+    return UtteranceParser(project)
+
+
+@pytest.mark.parametrize(("text", "grammar", "key"), TABLE, ids=[t[0] for t in TABLE])
+def test_request_gets_its_reply_type(parser, text, grammar, key):
+    r = parser.parse(text, TODAY)
+    assert (r["intent"], r["negative"], r["reply_key"]) == (None, grammar, key), r
+
+
+def test_every_key_has_replies_and_a_rule(project):
+    answers = project.lexicons.table("answers")
+    keyed = {(i, k) for i, k in project.grammar.reply_keys.values()}
+    for intent in project.grammar.negative_intents():
+        keys = {k for k, v in answers.get(intent, {}).items() if isinstance(v, dict)}
+        assert keys and keys <= {k for i, k in keyed if i == intent}, intent
+        assert all(len(answers[intent][k]["reply"]) >= 2 for k in keys), intent
+
+
+@pytest.mark.parametrize("offset", range(7))
+def test_weekday_answers_are_right(project, offset):
+    today = TODAY + timedelta(days=offset)
+    replies, weekdays = Replies(project.lexicons), project.lexicons.table("date_words")["weekday_names"]
+    asked = today + timedelta(days=2)
+    text = replies.answer("chitchat", "date_question", today, {"asked": asked}, random.Random(offset))
+    assert weekdays[asked.weekday()] in text and f"{asked.month}月{asked.day}日" in text
+    with pytest.raises(Exception):  # a template needing a day the request did not name is never used
+        replies.answer("chitchat", "date_question", today, {}, random.Random(0))
+
+
+def test_generated_replies_fit(project, shipped_samples):
+    weekdays = project.lexicons.table("date_words")["weekday_names"]
+    negatives = [s for s in shipped_samples if s.kind == "negative"]
+    assert len(negatives) > 200
+    assert len({s.provenance["reply_key"] for s in negatives}) > 30
+    for s in negatives:
+        reply, key = s.messages[-1]["content"], s.provenance["reply_key"]
+        assert ("不客气" in reply) <= (key == "thanks"), (s.messages[1]["content"], reply)
+        if key == "date_question":  # the weekday of the day asked about, computed from the sample's today
+            day = date.fromisoformat(next(x["value"] for x in s.provenance["slots"] if x["value"]))
+            assert weekdays[day.weekday()] in reply and f"{day.month}月{day.day}日" in reply, reply
+        for name in re.findall(r"星期[一二三四五六日]", reply):
+            assert key in ("date_question", "ask_time", "almanac", "holiday") or name == weekdays[date.fromisoformat(s.today).weekday()]
