@@ -56,6 +56,20 @@ class Grammar:
         return [n for n, i in self.intents.items() if i.tool is None]
 
 
+class _Compiled(Lark):
+    """Lark with its Earley frontend built on first ``parse``: verification runs engine/chart.py over the
+    compiled rules and terminals, and only the reference tests parse with Lark itself, while building
+    the frontend was half the time of loading a project."""
+
+    def _build_parser(self):
+        return None
+
+    def parse(self, text, start=None, on_error=None):
+        if self.parser is None:
+            self.parser = Lark._build_parser(self)
+        return super().parse(text, start, on_error)
+
+
 def lexicon_loader(lexicons: Lexicons, folder: Path | None = None):
     """A Lark import loader serving lexicon slots from the lexicon files, never from disk.
 
@@ -112,7 +126,7 @@ def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=s
     parser = None
     if not errors:
         try:
-            parser = Lark(combined, import_paths=import_paths, **_PARSER_OPTIONS)
+            parser = _Compiled(combined, import_paths=import_paths, **_PARSER_OPTIONS)
         except (LarkError, OSError):
             pass  # compile each file alone below, to say which one is wrong and where
     if parser is None:
