@@ -62,7 +62,9 @@ def arguments(tool, resolved: dict, part_of_day) -> dict | None:
     ``part_of_day(resolution, schema)`` gives the enum value of the part of day a date was said with
     (明早出发 fills time_of_day with morning where the tool declares ``x-part-of-day``).
     """
-    values = {name: (r.value if r.ok else ("unresolved", r.type)) for name, r in resolved.items()}
+    # An unresolved value keeps what it could mean: two readings unclear in different ways (查下周五 /
+    # 查 下周五) are two readings, not one.
+    values = {name: (r.value if r.ok else ("unresolved", f"{r.type} {r.value!r}")) for name, r in resolved.items()}
     for src, target in tool.part_of_day.items():
         r = resolved.get(src)
         part = part_of_day(r, tool.properties[target]) if r is not None and r.ok else None
