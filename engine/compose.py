@@ -152,7 +152,7 @@ class Composer:
         surfaces, used = self._fill(intent, deriv.chunks, style, today, rng)
         text, readings = self.verifier.readings_of(deriv.chunks, surfaces)
         gold = self.gold.call(tool, used, missing, readings, text, today)
-        if not self.plausible.price_ok(gold.args) or not self._near_enough(gold, today):
+        if not self.plausible.price_ok(gold.args) or not self._near_enough(tool, gold, today):
             raise Retry
         tags = sorted({t for entry, _, _ in used.values() for t in entry.tags if t in self.filler.hard_tags})
         tags += [f"clarify:{p}" for p in gold.missing]
@@ -163,11 +163,22 @@ class Composer:
             tags.append("beyond_horizon")
         return self._sample(i, kind, intent, today, text, reply, tags, deriv, used)
 
-    def _near_enough(self, gold: Gold, today: date) -> bool:
-        """Options a question offers lie no further ahead than any requested date may (lead_days.max)."""
+    def _near_enough(self, tool, gold: Gold, today: date) -> bool:
+        """Options a question offers lie no further ahead than any requested date may (lead_days.max),
+        and each makes a plausible stay with the other end already said."""
         last = (today + timedelta(days=self.cfg.lead_days.max)).isoformat()
-        flat = [d for options in gold.unclear.values() for o in options for d in (o if isinstance(o, list) else [o])]
-        return all(not (isinstance(d, str) and d[:1].isdigit()) or d <= last for d in flat)
+        for name, options in gold.unclear.items():
+            for o in options:
+                days = o if isinstance(o, list) else [o]
+                if any(isinstance(d, str) and d[:1].isdigit() and d > last for d in days):
+                    return False
+                for a, b in tool.after:
+                    other = gold.args.get(b if name == a else a if name == b else "")
+                    if isinstance(o, str) and isinstance(other, str):
+                        nights = abs((date.fromisoformat(o) - date.fromisoformat(other)).days)
+                        if not 1 <= nights <= self.cfg.max_nights or self.plausible.weight("nights", nights) == 0:
+                            return False
+        return True
 
     def _answer(self, i: int, intent: str, gold: Gold, used: dict, style: str, today: date, rng: random.Random) -> dict:
         """The assistant's turn: a question (what is unclear, else what is missing), a reply, or the call."""
@@ -291,11 +302,13 @@ class Composer:
         if isinstance(r.value, int) and not isinstance(r.value, bool):
             return self.plausible.weight(name, r.value) > 0
         later = {a for a, _ in tool.after}
+        if r.type == "date" and name in later and r.value <= today.isoformat():
+            return False  # 住到今天: a check-out no check-in can come before
         if r.type == "span":
             first, last = (date.fromisoformat(v) for v in r.value)
             if not self.plausible.stay_ok((last - first).days + 1, rng):
                 return False
-        if r.type in ("date", "span") and name not in later:
+        if r.type in ("date", "span"):
             first = r.value if r.type == "date" else r.value[0]
             horizon = self.cfg.forecast_days.get(tool.name)
             if style == "beyond" and horizon is not None and tool.properties.get(name, {}).get("format") == "date":

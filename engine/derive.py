@@ -87,7 +87,11 @@ def span_misplaced(tool, name: str, resolved) -> bool:
     check-in), or a single day where a span is expected (明天 is a check-in, not a one-night stay)."""
     spec = tool.derived.get(name)
     if spec is not None:
-        return spec["derive"] == "span" and resolved.ok and resolved.type != "span"
+        if spec["derive"] != "span":
+            return False
+        if resolved.type == "ambiguous":  # 下周六住: a choice of single days is no stay either
+            return bool(resolved.value) and not all(isinstance(o, list) for o in resolved.value)
+        return resolved.ok and resolved.type != "span"
     return "from_span" in resolved.flags and name in tool.properties and any(s["derive"] == "span" for s in tool.derived.values())
 
 
