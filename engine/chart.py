@@ -15,8 +15,6 @@ its non-recursive alternatives; indirect left recursion is rejected when the gra
 """
 from __future__ import annotations
 
-from collections import defaultdict
-
 from lark.grammar import NonTerminal
 
 from engine.errors import CallgramError

@@ -76,7 +76,7 @@ def _date(text: str | None, flag: str) -> date | None:
 
 def _generate(args) -> int:
     from engine.config import Mix, load_config, project_defaults
-    from engine.pipeline import Shard, generate
+    from engine.pipeline import generate
     from engine.project import load_project
 
     overrides = {"n": args.n, "seed": args.seed, "today": _date(args.today, "--today")}

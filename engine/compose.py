@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from itertools import accumulate
 
 from engine.config import GenerateConfig
-from engine.derive import provides, span_misplaced
+from engine.derive import provides
+from engine.draw import SlotDrawer
 from engine.expand import Expander
 from engine.gold import Drop, Gold, GoldChecker, Retry
 from engine.plausible import Plausibility
@@ -26,7 +27,6 @@ from engine.slots import SlotFiller
 from engine.verify import Verifier
 
 _GOLDEN = 0.6180339887498949  # Kronecker sequence step: kinds land on the mix within a sample or two
-_DRAWS_PER_SLOT = 12
 
 
 @dataclass
@@ -48,6 +48,7 @@ class Composer:
         self.filler = SlotFiller(project.lexicons, config.hard_tags, config.form_rates, config.form_intents)
         self.replies = Replies(project.lexicons)
         self.plausible = Plausibility(config, project.lexicons)
+        self.drawer = SlotDrawer(self.filler, self.plausible)
         self.gold = GoldChecker(project, self.filler)
         tools = sorted(project.tools.items())
         self.offered = [n for n, _ in tools] if config.tools_file else [t.offered() for _, t in tools]
@@ -149,10 +150,10 @@ class Composer:
         tool = self.p.tools[intent]
         params, missing = self._params(intent, style, rng)
         deriv = self.expander.expand(intent, rng, params)
-        surfaces, used = self._fill(intent, deriv.chunks, style, today, rng)
+        surfaces, used = self.drawer.fill(tool, deriv.chunks, style, today, rng)
         text, readings = self.verifier.readings_of(deriv.chunks, surfaces)
         gold = self.gold.call(tool, used, missing, readings, text, today)
-        if not self.plausible.price_ok(gold.args) or not self._near_enough(tool, gold, today):
+        if not self.plausible.price_ok(gold.args) or not self.drawer.options_ok(tool, gold, today):
             raise Retry
         tags = sorted({t for entry, _, _ in used.values() for t in entry.tags if t in self.filler.hard_tags})
         tags += [f"clarify:{p}" for p in gold.missing]
@@ -162,23 +163,6 @@ class Composer:
         if style == "beyond":
             tags.append("beyond_horizon")
         return self._sample(i, kind, intent, today, text, reply, tags, deriv, used)
-
-    def _near_enough(self, tool, gold: Gold, today: date) -> bool:
-        """Options a question offers lie no further ahead than any requested date may (lead_days.max),
-        and each makes a plausible stay with the other end already said."""
-        last = (today + timedelta(days=self.cfg.lead_days.max)).isoformat()
-        for name, options in gold.unclear.items():
-            for o in options:
-                days = o if isinstance(o, list) else [o]
-                if any(isinstance(d, str) and d[:1].isdigit() and d > last for d in days):
-                    return False
-                for a, b in tool.after:
-                    other = gold.args.get(b if name == a else a if name == b else "")
-                    if isinstance(o, str) and isinstance(other, str):
-                        nights = abs((date.fromisoformat(o) - date.fromisoformat(other)).days)
-                        if not 1 <= nights <= self.cfg.max_nights or self.plausible.weight("nights", nights) == 0:
-                            return False
-        return True
 
     def _answer(self, i: int, intent: str, gold: Gold, used: dict, style: str, today: date, rng: random.Random) -> dict:
         """The assistant's turn: a question (what is unclear, else what is missing), a reply, or the call."""
@@ -203,7 +187,7 @@ class Composer:
         for c in deriv.chunks:
             if c.terminal is None:
                 continue
-            entry, value = self._draw_named(c.terminal, intent, today, rng)
+            entry, value = self.drawer.named(c.terminal, intent, today, rng)
             surfaces.append(entry.surface)
             kind = self.p.lexicons.get(c.terminal).resolver
             if value is not None:
@@ -221,19 +205,6 @@ class Composer:
         sample.provenance["slots"] = named
         sample.provenance["reply_key"] = key
         return sample
-
-    def _draw_named(self, terminal: str, intent: str, today: date, rng: random.Random):
-        """A surface form for a slot of a negative request, with the day or place it names when it names one."""
-        for _ in range(_DRAWS_PER_SLOT):
-            entry = self.filler.draw(terminal, rng, "any", intent)
-            r = self.filler.resolve(terminal, entry.surface, today, None)
-            if r.type == "date" and "past" not in r.flags:
-                return entry, date.fromisoformat(r.value)
-            if r.type == "city":
-                return entry, r.value
-            if r.type not in ("date", "span", "ambiguous", "invalid"):
-                return entry, None
-        return entry, None
 
     def _params(self, intent: str, style: str, rng: random.Random) -> tuple[set[str], list[str]]:
         """Which parameters the utterance states, and which required ones it leaves out (clarify)."""
@@ -259,77 +230,6 @@ class Composer:
         weights = [0.45 ** abs(len(s - required) - fewest) for s in sets]
         chosen = rng.choices(sets, weights)[0]
         return chosen, [p for p in tool.properties if p in missing]
-
-    def _fill(self, intent: str, chunks, style: str, today: date, rng: random.Random):
-        """Surface form for every slot; for bound parameters also a usable, plausible resolved value."""
-        tool = self.p.tools[intent]
-        slots = [k for k, c in enumerate(chunks) if c.terminal is not None]
-        special_at = None
-        if style in ("hard", "ambiguous"):
-            has = self.filler.has_hard if style == "hard" else self.filler.has_ambiguous
-            candidates = [k for k in slots if chunks[k].param and has(chunks[k].terminal, intent)]
-            if not candidates:
-                raise Retry
-            special_at = rng.choice(candidates)
-        surfaces, used = [], {}
-        for k in slots:
-            c = chunks[k]
-            mode = style if k == special_at else ("plain" if style == "plain" else "any")
-            schema = tool.bindable.get(c.param) if c.param else None
-            target = self.plausible.target(c.param, rng) if schema is not None and mode != "ambiguous" else None
-            tries = _DRAWS_PER_SLOT * (4 if mode == "ambiguous" or (schema or {}).get("derive") == "span" else 1)
-            for _ in range(tries):
-                entry = self.filler.draw(c.terminal, rng, mode, intent, target)
-                if schema is None:
-                    break
-                r = self.filler.resolve(c.terminal, entry.surface, today, schema)
-                if mode == "ambiguous":
-                    wanted = r.type == "ambiguous"
-                else:
-                    wanted = r.ok and "past" not in r.flags and (r.type == "span") == (schema.get("derive") == "span")
-                    wanted = wanted and not span_misplaced(tool, c.param, r)
-                    wanted = wanted and self._plausible(tool, c.param, r, used, style, today, rng)
-                if wanted and not self._clashes(tool, c.param, r.value, used):
-                    used[c.param] = (entry, r, c.terminal)
-                    break
-            else:
-                raise Retry
-            surfaces.append(entry.surface)
-        return surfaces, used
-
-    def _plausible(self, tool, name: str, r, used: dict, style: str, today: date, rng: random.Random) -> bool:
-        """Whether a resolved value looks like real traffic (lead time, stay length, configured weights)."""
-        if isinstance(r.value, int) and not isinstance(r.value, bool):
-            return self.plausible.weight(name, r.value) > 0
-        later = {a for a, _ in tool.after}
-        if r.type == "date" and name in later and r.value <= today.isoformat():
-            return False  # 住到今天: a check-out no check-in can come before
-        if r.type == "span":
-            first, last = (date.fromisoformat(v) for v in r.value)
-            if not self.plausible.stay_ok((last - first).days + 1, rng):
-                return False
-        if r.type in ("date", "span"):
-            first = r.value if r.type == "date" else r.value[0]
-            horizon = self.cfg.forecast_days.get(tool.name)
-            if style == "beyond" and horizon is not None and tool.properties.get(name, {}).get("format") == "date":
-                lead = (date.fromisoformat(first) - today).days
-                return horizon < lead <= self.cfg.lead_days.max
-            if not self.plausible.lead_ok(tool.name, first, today, rng):
-                return False
-        for a, b in tool.after:  # both ends said as dates: the stay between them
-            other = b if name == a else a if name == b else None
-            if r.type == "date" and other in used and used[other][1].type == "date":
-                start, end = sorted((r.value, used[other][1].value))
-                if start != end and not self.plausible.stay_ok((date.fromisoformat(end) - date.fromisoformat(start)).days, rng):
-                    return False
-        return True
-
-    @staticmethod
-    def _clashes(tool, param: str, value, used) -> bool:
-        for group in tool.distinct:
-            if param in group and any(p in used and used[p][1].value == value for p in group if p != param):
-                return True
-        return False
 
     # -- output -------------------------------------------------------------------------------
     def _sid(self, i: int) -> str:

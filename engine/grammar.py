@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lark
 from lark import Lark
 from lark.exceptions import LarkError, UnexpectedInput
 from lark.lexer import PatternStr
