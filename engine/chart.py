@@ -18,7 +18,7 @@ from __future__ import annotations
 from lark.grammar import NonTerminal
 
 from engine.errors import CallgramError
-from engine.grammar import Grammar, base_name
+from engine.grammar import Grammar, base_name, rule_line
 
 _UNIT = frozenset({frozenset()})  # one way to derive, binding nothing
 REPLY = "@reply"  # the pseudo-parameter a reading of a reply-keyed rule binds (its terminal is the key)
@@ -99,7 +99,9 @@ class ChartParser:
             for m in edges.get(n, ()):
                 if state.get(m) == 1:
                     cycle = stack[stack.index(m):] + [m]
-                    raise CallgramError(f"left recursion through {' -> '.join(base_name(c) for c in cycle)} is not supported; recurse on the right")
+                    intent = self.g.intents.get(m.split("__", 1)[0])
+                    where = (intent.file, *rule_line(intent.source, base_name(m))) if intent is not None else ()
+                    raise CallgramError(f"left recursion through {' -> '.join(base_name(c) for c in cycle)} is not supported; recurse on the right", *where)
                 if m not in state:
                     visit(m, stack + [m])
             state[n] = 2

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -18,18 +19,27 @@ def main(argv: list[str] | None = None) -> int:
     except CallgramError as e:
         print(str(e), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as e:
+        code = getattr(e, "exit_code", 130)
+        if str(e).startswith("interrupted"):
+            print(str(e), file=sys.stderr)
+        return code
     except BrokenPipeError:
         return 0
+    except OSError as e:  # the disk filled up, a file vanished, a folder became unwritable while running
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"{where}{e.strerror or e}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="callgram", description="Verified function-calling data from grammars, no LLM in the loop.")
     ap.add_argument("--root", default=".", help="project folder holding grammars/, lexicons/, tools/ (default: .)")
+    ap.add_argument("--version", action="version", version=f"callgram {_version()}")
     sub = ap.add_subparsers(required=True, metavar="COMMAND")
 
-    g = sub.add_parser("generate", help="write samples.jsonl and manifest.json")
+    g = sub.add_parser("generate", help="write samples.jsonl and manifest.json", epilog=_generate_epilog(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("--n", type=int, help="number of samples (default 2000)")
     g.add_argument("--seed", type=int, help="random seed (default 0)")
     g.add_argument("--mix", help="positive,hard,negative shares, e.g. 0.6,0.3,0.1")
@@ -44,12 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="?", help="the utterance; without it, one utterance a line from stdin")
     p.add_argument("--today", help="reference date (default: the system date)")
     p.add_argument("--json", action="store_true", help="one JSON object a line")
+    p.add_argument("--max-chars", type=int, default=_MAX_CHARS, help=f"longest line read; longer ones get an error object (default {_MAX_CHARS})")
     p.set_defaults(run=_parse)
 
     r = sub.add_parser("resolve", help="what a date, time, number or city expression means on a given day")
     r.add_argument("text", nargs="?", help="the expression; without it, one expression a line from stdin")
     r.add_argument("--today", help="reference date (default: the system date)")
     r.add_argument("--json", action="store_true", help="one JSON object a line (RESOLVER_RULES.md format)")
+    r.add_argument("--max-chars", type=int, default=_MAX_CHARS, help=f"longest line read; longer ones get an error object (default {_MAX_CHARS})")
     r.set_defaults(run=_resolve)
 
     st = sub.add_parser("stats", help="audit a samples.jsonl (or a folder of *.jsonl shards): mix, distinctness, values, checks")
@@ -62,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
 
     lint = sub.add_parser("lint", help="check grammars, lexicons and tools; exit 1 on problems")
     lint.set_defaults(run=_lint)
+
+    new = sub.add_parser("new", help="scaffold a tool's grammar, lexicons and questions from its schema (tools/<name>.json)")
+    new.add_argument("tool", type=Path, help="the tool's JSON schema, e.g. tools/track_order.json (copied into tools/ if elsewhere)")
+    new.set_defaults(run=_new)
     return ap
 
 
@@ -75,9 +91,23 @@ def _date(text: str | None, flag: str) -> date | None:
 
 
 def _generate(args) -> int:
-    from engine.config import Mix, load_config, project_defaults
-    from engine.pipeline import generate
-    from engine.project import load_project
+    from engine.pipeline import signals_raise
+
+    with signals_raise():  # SIGINT/SIGTERM: one line, no temp file, previous output intact, exit 130/143
+        try:
+            return _generate_run(args)
+        except KeyboardInterrupt as e:
+            if hasattr(e, "exit_code"):
+                raise
+            e.exit_code = 128 + getattr(e, "signum", 2)
+            e.args = (f"interrupted before writing began; {args.out}/ unchanged",)
+            raise
+
+
+def _generate_run(args) -> int:
+    from engine.config import Mix, check_against_project, load_config, project_defaults
+    from engine.pipeline import check_output, generate
+    from engine.checks import load_checked as load_project  # refused wherever lint would fail
 
     overrides = {"n": args.n, "seed": args.seed, "today": _date(args.today, "--today")}
     if args.mix is not None:
@@ -86,7 +116,9 @@ def _generate(args) -> int:
     shard = _shard(args.shard)
     if args.workers < 1:
         raise CallgramError(f"--workers: must be at least 1, got {args.workers}")
+    check_output(args.out, len(shard.indices(config.n)))  # before the slow load
     project = load_project(args.root)
+    check_against_project(config, project, args.config)
     start = time.perf_counter()
     report = generate(project, config, args.out, workers=args.workers, shard=shard, progress=True)
     took = time.perf_counter() - start
@@ -110,19 +142,74 @@ def _shard(text: str):
 
 def _parse(args) -> int:
     from engine.parse import UtteranceParser
-    from engine.project import load_project
+    from engine.checks import load_checked as load_project  # refused wherever lint would fail
 
     today = _date(args.today, "--today") or date.today()
+    cap = _cap(args.max_chars)
     parser = UtteranceParser(load_project(args.root))
-    lines = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
-    for line in lines:
-        result = parser.parse(line, today)
+    for lineno, line, length in _lines(args.text, cap):
+        if line is None:
+            error = f"line {lineno}: {length[1]} characters, over the cap of {cap}"
+            result = {"text": _head(length), "intent": None, "arguments": None, "clarify": [], "error": error, "negative": None, "reply_key": None}
+        else:
+            result = parser.parse(line, today)
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
         else:
             print(_human(result))
         sys.stdout.flush()
     return 0
+
+
+# The longest utterance or expression parse/resolve read (--max-chars): a longer line gets an error
+# object instead of a parse, and is skipped without being held in memory.
+_MAX_CHARS = 500
+_HEAD = 50  # characters of an over-long line shown in its error object
+_READ = 1 << 16  # characters read at a time while skipping an over-long line
+
+
+def _cap(value: int) -> int:
+    if value < 1:
+        raise CallgramError(f"--max-chars: must be at least 1, got {value}")
+    return value
+
+
+def _head(length: tuple[str, int]) -> str:
+    return length[0][:_HEAD] + "…"
+
+
+def _lines(text: str | None, cap: int):
+    """(line number, line or None when over ``cap``, (head, length)) for the argument or each stdin line.
+    Stdin is read in bounded pieces: an over-long line is counted and skipped, never held whole."""
+    if text is not None:
+        yield (1, text, None) if len(text) <= cap else (1, None, (text[:_HEAD], len(text)))
+        return
+    stdin = sys.stdin
+    if hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(errors="replace")  # bytes that are no UTF-8 become U+FFFD, not a traceback
+    for lineno in itertools.count(1):
+        line = stdin.readline(cap + 2)
+        if not line:
+            return
+        if lineno == 1:
+            line = line.removeprefix("\ufeff")
+        if line.endswith("\n") or len(line) <= cap:
+            body = line.removesuffix("\n")
+            if len(body) <= cap:
+                yield lineno, body, None
+                continue
+            yield lineno, None, (body[:_HEAD], len(body))
+            continue
+        head, length = line[:_HEAD], len(line)
+        while True:
+            part = stdin.readline(_READ)
+            if not part:
+                break
+            if part.endswith("\n"):
+                length += len(part) - 1
+                break
+            length += len(part)
+        yield lineno, None, (head, length)
 
 
 def _human(r: dict) -> str:
@@ -143,10 +230,17 @@ def _resolve(args) -> int:
 
     today = _date(args.today, "--today") or date.today()
     paths = ProjectPaths(root=Path(args.root))
+    cap = _cap(args.max_chars)
     ctx = ResolveContext.from_lexicons(load_lexicons(paths.lexicons, paths.rel))
-    lines = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
     out = sys.stdout
-    for line in lines:
+    for lineno, line, length in _lines(args.text, cap):
+        if line is None:
+            error = f"line {lineno}: {length[1]} characters, over the cap of {cap}"
+            if args.json:
+                out.write(json.dumps({"text": _head(length), "type": None, "value": None, "flags": [], "error": error}, ensure_ascii=False) + "\n")
+            else:
+                out.write(f"{_head(length)}\terror\tnull\t# {error}\n")
+            continue
         r = resolve_expression(line, today, ctx)
         if args.json:
             out.write(json.dumps(r.as_json(line), ensure_ascii=False) + "\n")
@@ -171,6 +265,39 @@ def _stats(args) -> int:
 
         render(report, Console(highlight=False))
     return 1 if args.strict and failures(report) else 0
+
+
+def _new(args) -> int:
+    from engine.paths import ProjectPaths
+    from engine.scaffold import scaffold
+
+    paths = ProjectPaths(root=Path(args.root))
+    notes: list[str] = []
+    for path in scaffold(paths.root, args.tool, notes):
+        print(f"{'appended to' if path.name == 'replies.toml' else 'wrote'} {paths.rel(path)}")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"next: callgram lint, then grow the phrasing in grammars/{args.tool.stem}.lark (README: Writing grammars)", file=sys.stderr)
+    return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("callgram")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+        return "unknown"
+
+
+def _generate_epilog() -> str:
+    import textwrap
+
+    from engine.config import GenerateConfig
+
+    keys = textwrap.fill(", ".join(GenerateConfig.model_fields), 100, initial_indent="  ", subsequent_indent="  ")
+    return ("example:\n  callgram generate --n 20000 --seed 3 --workers 2 --out output/\n\n"
+            'config keys (pyproject.toml [tool.callgram], then --config FILE, then flags; README "Config file"):\n' + keys)
 
 
 def _lint(args) -> int:

@@ -7,7 +7,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from engine.errors import CallgramError
+from engine.errors import CallgramError, did_you_mean, locate
+from engine.paths import read_text
+
+# The most samples one run writes: 10^9 lines of ~1.3 kB are ~1.3 TB and a month on one core; split beyond
+# that with --shard into separate runs. Bigger --n values are refused before anything is loaded or written.
+MAX_N = 1_000_000_000
 
 DEFAULT_HARD_TAGS = [
     "abbr", "nickname", "pinyin", "english", "iata", "typo", "alias", "lowercase",
@@ -74,7 +79,7 @@ class GenerateConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    n: int = Field(2000, ge=1)
+    n: int = Field(2000, ge=1)  # at most MAX_N (see _n_cap)
     seed: int = 0
     mix: Mix = Mix()
     today: date | None = None
@@ -100,6 +105,13 @@ class GenerateConfig(BaseModel):
     price_floor: "PriceFloor | None" = None
     tools_file: bool = True  # write tools.json once beside samples.jsonl; samples name the tools they offer
 
+    @field_validator("n")
+    @classmethod
+    def _n_cap(cls, v):
+        if v > MAX_N:
+            raise ValueError(f"at most {MAX_N:,} samples a run (about {MAX_N * 1300 / 1e12:.1f} TB); got {v:,}")
+        return v
+
     @field_validator("today_range")
     @classmethod
     def _ordered(cls, v):
@@ -114,7 +126,7 @@ def project_defaults(root: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as e:
         raise CallgramError(f"invalid TOML: {e}", str(path)) from None
     return data.get("tool", {}).get("callgram", {})
@@ -131,9 +143,9 @@ def load_config(path: Path | None, overrides: dict, defaults: dict | None = None
     shown = str(path) if path else "config"
     if path is not None:
         try:
-            data.update(tomllib.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise CallgramError("config file not found", shown) from None
+            if not path.exists():
+                raise CallgramError("config file not found", shown)
+            data.update(tomllib.loads(read_text(path, shown)))
         except tomllib.TOMLDecodeError as e:
             raise CallgramError(f"invalid TOML: {e}", shown) from None
     flags = {k: v for k, v in overrides.items() if v is not None}
@@ -152,3 +164,43 @@ def _first(e: ValidationError) -> str:
     loc = ".".join(str(x) for x in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
     return f"{loc}: {msg}" if loc else msg
+
+
+def check_against_project(config: GenerateConfig, project, config_path: Path | None = None) -> None:
+    """Names in the config that the project does not define (a tag no lexicon uses, an unknown intent or tool):
+    one located error naming the first, with a did-you-mean."""
+    tags = {t for lex in project.lexicons.slots.values() for e in lex.entries for t in e.tags}
+    intents = set(project.grammar.intents)
+    tools = set(project.tools)
+    checks = [("hard_tags", config.hard_tags, tags, "tag no lexicon uses"),
+              ("form_rates", config.form_rates, tags, "tag no lexicon uses"),
+              ("form_intents", config.form_intents, tags, "tag no lexicon uses"),
+              ("forecast_days", config.forecast_days, tools, "tool"),
+              ("intent_weights", config.intent_weights, intents, "intent (grammar)")]
+    checks += [(f"form_intents.{t}", v, intents, "intent (grammar)") for t, v in config.form_intents.items()]
+    for key, names, known, what in checks:
+        for name in names:
+            if name not in known:
+                msg = f"{key}: unknown {what} {name!r}{did_you_mean(name, known)}"
+                raise CallgramError(msg, *_where(key.split(".")[0], name, config_path, project.paths.root))
+
+
+def _where(key: str, name: str, config_path: Path | None, root: Path) -> tuple:
+    """(file, line, col) of ``name`` under ``key`` in the file that set it: the --config file, else pyproject.toml."""
+    candidates = [(config_path, None), (Path(root) / "pyproject.toml", ("tool", "callgram"))]
+    for path, section in candidates:
+        if path is None or not Path(path).is_file():
+            continue
+        text = read_text(path)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            continue
+        for part in section or ():
+            data = data.get(part, {})
+        if key in data:
+            at = text.find(key)
+            quoted = text.find(f'"{name}"', at)
+            line, col = locate(text, f'"{name}"', at) if quoted >= 0 else locate(text, name, at)
+            return str(path), line, col
+    return "config", 0, 0

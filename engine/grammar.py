@@ -16,6 +16,7 @@ from lark.lexer import PatternStr
 from engine.errors import CallgramError, ErrorList, did_you_mean
 from engine.lexicon import Lexicons
 from engine.tools import Tool
+from engine.paths import read_text
 
 _LEXICON_IMPORT = re.compile(r"^\s*%import\s+lexicon\s*(?:\.\s*(\w+)|\(([^)]*)\))", re.M)
 _LEXICON_IMPORT_BODY = re.compile(r"%import\s+lexicon\s*(?:\.\s*(\w+)|\(([^)]*)\))")
@@ -88,7 +89,7 @@ def lexicon_loader(lexicons: Lexicons, folder: Path | None = None):
                 return grammar_path, "\n".join(lexicons.get(n).lark_definition() for n in names) + "\n"
         path = folder / grammar_path if folder is not None else Path(grammar_path)
         if folder is not None and path.suffix == ".lark" and path.is_file():
-            return str(path), narrow_lexicon_imports(path.read_text(encoding="utf-8"))
+            return str(path), narrow_lexicon_imports(read_text(path))
         raise OSError(grammar_path)
 
     return load
@@ -111,7 +112,7 @@ def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=s
     intents: dict[str, Intent] = {}
     import_paths = [lexicon_loader(lexicons, folder)]
     for path in sorted(folder.glob("*.lark")):
-        intents[path.stem] = Intent(path.stem, rel(path), path.read_text(encoding="utf-8"), tools.get(path.stem))
+        intents[path.stem] = Intent(path.stem, rel(path), read_text(path, rel(path)), tools.get(path.stem))
     if not intents:
         raise CallgramError("no grammars (*.lark) found", rel(folder))
     errors: list[CallgramError] = []

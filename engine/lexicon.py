@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import CallgramError, did_you_mean
+from engine.paths import read_text
 
 RESOLVERS = ("city", "date", "count", "literal")
 _COLUMNS = ["surface", "value", "tags", "weight"]
@@ -105,7 +106,7 @@ def load_lexicons(folder: Path, rel=str) -> Lexicons:
     data = {}
     for path in sorted(folder.glob("*.toml")):
         try:
-            data[path.stem] = tomllib.loads(path.read_text(encoding="utf-8"))
+            data[path.stem] = tomllib.loads(read_text(path, rel(path)))
         except tomllib.TOMLDecodeError as e:
             raise CallgramError(f"invalid TOML: {e}", rel(path)) from None
     return Lexicons(folder=folder, slots=slots, data=data)
@@ -120,7 +121,7 @@ def _load_tsv(path: Path, shown: str) -> Lexicon:
     header_seen = False
     entries: list[Entry] = []
     by_surface: dict[str, Entry] = {}
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, raw in enumerate(read_text(path, shown).splitlines(), 1):
         line = raw.rstrip("\r")
         if not line.strip():
             continue

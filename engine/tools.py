@@ -9,6 +9,7 @@ import jsonschema
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import CallgramError, did_you_mean, locate
+from engine.paths import read_text
 
 # Keywords a parameter schema may use; anything else is almost always a typo ("tpye").
 _SCHEMA_KEYWORDS = {
@@ -74,6 +75,22 @@ class Tool(BaseModel):
         return [f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message}" for e in self.validator.iter_errors(arguments)]
 
 
+def _check_keywords(schema: dict, where: str, text: str, shown: str) -> None:
+    """Every key of a schema, at any depth, is a JSON Schema keyword or an ``x-`` extension ("requried"
+    would silently make every argument optional)."""
+    for key, value in schema.items():
+        if key not in _SCHEMA_KEYWORDS and not key.startswith("x-"):
+            line, col = locate(text, f'"{key}"', text.find(f'"{where.rsplit("/", 1)[-1]}"'))
+            name = f"parameter {where.split('/')[2]!r}" if where.count("/") >= 2 else where
+            raise CallgramError(f"{name}: unknown schema keyword {key!r}{did_you_mean(key, _SCHEMA_KEYWORDS)}", shown, line, col)
+        if key == "properties" and isinstance(value, dict):
+            for pname, sub in value.items():
+                if isinstance(sub, dict):
+                    _check_keywords(sub, f"{where}/properties/{pname}" if where != "parameters" else f"parameters/properties/{pname}", text, shown)
+        elif key == "items" and isinstance(value, dict):
+            _check_keywords(value, f"{where}/items", text, shown)
+
+
 def load_tools(folder: Path, rel=str) -> dict[str, Tool]:
     """Every ``*.json`` in ``folder``, checked; raises CallgramError on the first problem."""
     tools: dict[str, Tool] = {}
@@ -87,7 +104,7 @@ def load_tools(folder: Path, rel=str) -> dict[str, Tool]:
 
 def load_tool(path: Path, shown: str) -> Tool:
     """One tool file, checked for shape, JSON Schema validity and keyword typos."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, shown)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -109,11 +126,7 @@ def load_tool(path: Path, shown: str) -> Tool:
     if not isinstance(params, dict) or params.get("type") != "object":
         raise CallgramError('"parameters" must be a JSON Schema with "type": "object"', shown, *locate(text, '"parameters"'))
     props = params.get("properties", {})
-    for pname, schema in props.items():
-        for key in schema:
-            if key not in _SCHEMA_KEYWORDS and not key.startswith("x-"):
-                line, col = locate(text, f'"{key}"', text.find(f'"{pname}"'))
-                raise CallgramError(f"parameter {pname!r}: unknown schema keyword {key!r}{did_you_mean(key, _SCHEMA_KEYWORDS)}", shown, line, col)
+    _check_keywords(params, "parameters", text, shown)
     for req in params.get("required", []):
         if req not in props:
             raise CallgramError(f"required parameter {req!r} is not in properties{did_you_mean(req, props)}", shown, *locate(text, f'"{req}"', text.find('"required"')))

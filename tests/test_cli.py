@@ -154,3 +154,15 @@ def test_tools_written_once(tmp_path):
     assert main(["generate", "--n", "20", "--seed", "2", "--out", str(tmp_path / "b"), "--config", str(cfg)]) == 0
     inline = json.loads((tmp_path / "b" / "samples.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert inline["tools"] == tools and not (tmp_path / "b" / "tools.json").exists()
+
+
+def test_version_and_generate_help(capsys):
+    from engine.config import GenerateConfig
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith("callgram ")
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    out = capsys.readouterr().out
+    assert "example:" in out and all(k in out for k in GenerateConfig.model_fields)

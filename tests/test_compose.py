@@ -74,7 +74,7 @@ def _check_sample(project, parser, s):
         assert s.tags  # a hard form, named
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31), index=st.integers(0, 10**7))
 def test_every_sample_round_trips(project, utterance_parser, seed, index):
     out = Composer(project, project_config(ROOT, seed=seed)).compose(index)
@@ -88,7 +88,7 @@ def test_a_run_of_samples(project, composer, utterance_parser):
         _check_sample(project, utterance_parser, out.sample)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31), index=st.integers(0, 10**7))
 def test_sample_i_does_not_depend_on_what_else_was_generated(project, seed, index):
     a = Composer(project, project_config(ROOT, seed=seed))

@@ -126,7 +126,7 @@ def test_pattern_names_are_unique():
 
 
 def test_generated_user_turns_avoid_every_pattern(tmp_path):
-    assert main(["--root", str(ROOT), "generate", "--out", str(tmp_path), "--n", "50000", "--seed", "11", "--workers", "2"]) == 0
+    assert main(["--root", str(ROOT), "generate", "--out", str(tmp_path), "--n", "50000", "--seed", "11", "--workers", "1"]) == 0
     compiled = [(p["name"], re.compile(p["regex"])) for p in PATTERNS]
     hits: dict[str, list[str]] = defaultdict(list)
     with (tmp_path / "samples.jsonl").open(encoding="utf-8") as f:
