@@ -175,9 +175,13 @@ def _lexicon_problems(project: Project) -> list[CallgramError]:
     filler = SlotFiller(project.lexicons, [])
     out = []
     for lex in project.lexicons.slots.values():
+        canonical = {e.value for e in lex.entries if e.value == e.surface}
         for e in lex.entries:
             if lex.resolver == "city" and not e.value:
                 out.append(CallgramError(f"city {e.surface!r} has no canonical value", lex.file, e.line, 1))
+                continue
+            if lex.resolver == "city" and not set(e.value.split("|")) <= canonical:  # a missing column shifts the tags into it
+                out.append(CallgramError(f"city {e.surface!r}: value {e.value!r} is no city of this lexicon (no line {e.value}\t{e.value})", lex.file, e.line, len(e.surface) + 2))
                 continue
             if lex.resolver not in ("date", "count"):
                 continue
