@@ -86,6 +86,16 @@ def _check_generated(samples: list[dict]) -> None:
     assert {"unsupported", "device", "life"} <= negatives  # the shipped negatives, untouched
 
 
+
+def _lint_and_generate(capsys, root, out, n: int, seed: int) -> list[dict]:
+    """lint is clean, generate writes samples that pass the per-sample checks; returns them."""
+    code, _, err = _run(capsys, "--root", str(root), "lint")
+    assert code == 0, err
+    assert _run(capsys, "--root", str(root), "generate", "--n", str(n), "--seed", str(seed), "--out", str(out))[0] == 0
+    samples = _samples(out)
+    _check_generated(samples)
+    return samples
+
 def test_new_tool_lints_generates_parses_and_grows(scratch, tmp_path, capsys, monkeypatch):
     replies = scratch / "lexicons" / "zh" / "replies.toml"
     replies_before = replies.read_text(encoding="utf-8")
@@ -105,12 +115,7 @@ def test_new_tool_lints_generates_parses_and_grows(scratch, tmp_path, capsys, mo
     assert (scratch / "grammars" / "track_order.lark").read_text(encoding="utf-8") == grammar
     assert replies.read_text(encoding="utf-8") == after
 
-    code, _, err = _run(capsys, "--root", str(scratch), "lint")
-    assert code == 0, err
-    out = tmp_path / "out"
-    assert _run(capsys, "--root", str(scratch), "generate", "--n", "2000", "--seed", "1", "--out", str(out))[0] == 0
-    samples = _samples(out)
-    _check_generated(samples)
+    samples = _lint_and_generate(capsys, scratch, tmp_path / "out", 2000, 1)
     _reparse(capsys, monkeypatch, scratch, samples)
 
     # Grow the phrasing as a README reader would: alternatives in the generated grammar.
@@ -120,12 +125,7 @@ def test_new_tool_lints_generates_parses_and_grows(scratch, tmp_path, capsys, mo
                           '     | [opener] [please] verb what [end]\n     | [opener] say_order_no "，" say_phone_last4 "，" [please] verb what [end]\n')
     assert grown.count("|") == grammar.count("|") + 4
     (scratch / "grammars" / "track_order.lark").write_text(grown, encoding="utf-8")
-    code, _, err = _run(capsys, "--root", str(scratch), "lint")
-    assert code == 0, err
-    out = tmp_path / "grown"
-    assert _run(capsys, "--root", str(scratch), "generate", "--n", "1000", "--seed", "2", "--out", str(out))[0] == 0
-    samples = _samples(out)
-    _check_generated(samples)
+    samples = _lint_and_generate(capsys, scratch, tmp_path / "grown", 1000, 2)
     texts = [s["messages"][1]["content"] for s in samples if s["intent"] == "track_order"]
     assert any("手机尾号" in t for t in texts) and any("订单物流" in t for t in texts)
     assert any("订单号" in t and t.index("订单号") < t.index("物流") for t in texts)  # the new start alternative
