@@ -18,14 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 _CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from engine.config import GenerateConfig
+from engine.config import project_config
 from engine.pipeline import generate
 from engine.project import load_project
 n, workers, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 t0 = time.perf_counter()
 project = load_project(sys.argv[4])
 t1 = time.perf_counter()
-report = generate(project, GenerateConfig(n=n, seed=1), out, workers=workers)
+report = generate(project, project_config(sys.argv[4], n=n, seed=1), out, workers=workers)  # the shipped defaults
 t2 = time.perf_counter()
 print(json.dumps({
     "load_s": t1 - t0, "gen_s": t2 - t1, "written": report.written, "drops": sum(report.drops.values()),
