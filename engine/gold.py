@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from engine.derive import arguments, span_misplaced, waiting
+from engine.replies import is_iso_date
 from engine.verify import Reading
 
 
@@ -117,7 +118,7 @@ def valid_options(tool, param: str, options: list, args: dict, today: date) -> l
     keep = []
     for o in options:
         first, last = (o[0], o[-1]) if isinstance(o, list) else (o, o)
-        if not _is_iso(first):
+        if not is_iso_date(first):
             keep.append(o)  # a place or a name: nothing to compare
             continue
         if first < today.isoformat():
@@ -132,10 +133,3 @@ def valid_options(tool, param: str, options: list, args: dict, today: date) -> l
             keep.append(o)
     return keep
 
-
-def _is_iso(s) -> bool:
-    try:
-        date.fromisoformat(s)
-    except (TypeError, ValueError):
-        return False
-    return True

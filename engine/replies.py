@@ -41,14 +41,11 @@ class Replies:
         noun = self.t["clarify"].get(tool.name, {}).get(param, {}).get("noun")
         if noun:
             return noun
-        text = tool.properties[param].get("description") or param
-        for sep in self.t["noun_separators"]:
-            text = text.split(sep, 1)[0]
-        return text.strip() or param
+        return noun_of(tool.properties[param], param, self.t["noun_separators"])
 
     def disambiguate(self, surface: str, options: list, rng: random.Random) -> str:
         """Ask which of ``options`` (dates, spans or names) ``surface`` means; a long span by its ends."""
-        if len(options) > _MAX_LISTED_DAYS and all(isinstance(o, str) and _is_date(o) for o in options):
+        if len(options) > _MAX_LISTED_DAYS and all(isinstance(o, str) and is_iso_date(o) for o in options):
             first, last = (cn_month_day(date.fromisoformat(o)) for o in (options[0], options[-1]))
             return rng.choice(self.t["clarify_span"]).format(surface=surface, first=first, last=last)
         texts = [option_text(o, self.t["range_word"]) for o in options]
@@ -85,6 +82,14 @@ class Replies:
         return rng.choice(fitting).format(**values)
 
 
+def noun_of(schema: dict, name: str, separators: list[str]) -> str:
+    """A parameter's noun: its description up to the first separator ("航班号，如 MU5101" → 航班号)."""
+    text = schema.get("description") or name
+    for sep in separators:
+        text = text.split(sep, 1)[0]
+    return text.strip() or name
+
+
 def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
@@ -92,15 +97,15 @@ def placeholders(template: str) -> set[str]:
 def option_text(option, range_word: str) -> str:
     if isinstance(option, list):
         return range_word.join(option_text(o, range_word) for o in option)
-    if isinstance(option, str) and _is_date(option):
+    if isinstance(option, str) and is_iso_date(option):
         return cn_month_day(date.fromisoformat(option))
     return str(option)
 
 
-def _is_date(s: str) -> bool:
+def is_iso_date(s) -> bool:
     try:
         date.fromisoformat(s)
-    except ValueError:
+    except (TypeError, ValueError):
         return False
     return True
 

@@ -23,6 +23,7 @@ from engine.errors import CallgramError, locate
 from engine.lexicon import Lexicon, load_lexicons
 from engine.paths import ProjectPaths
 from engine.pattern_examples import examples_of, unanchored
+from engine.replies import noun_of
 from engine.resolve.numbers import resolve_int
 from engine.tools import Tool, load_tool
 
@@ -117,14 +118,6 @@ def scaffold(root: Path, tool_file: Path, notes: list[str] | None = None) -> lis
 
 
 # -- parameters --------------------------------------------------------------------------------------
-def _noun(schema: dict, name: str, separators: list[str]) -> str:
-    """A parameter's noun: its description up to the first separator (as engine/replies.py ``_noun``)."""
-    text = schema.get("description") or name
-    for sep in separators:
-        text = text.split(sep, 1)[0]
-    return text.strip() or name
-
-
 def _plan_params(tool: Tool, text: str, shown: str, lexicons, separators, plan: _Plan) -> list[_Param]:
     out = []
     folder = lexicons.folder
@@ -132,7 +125,7 @@ def _plan_params(tool: Tool, text: str, shown: str, lexicons, separators, plan: 
         where = locate(text, f'"{name}"', text.find('"properties"'))
         if not _RULE_NAME.fullmatch(name) or name == "start":
             raise CallgramError(f"parameter {name!r}: a grammar rule named like it binds it, so it must be a rule name (lower case letters, digits, _; not start)", shown, *where)
-        p = _Param(name, schema, _noun(schema, name, separators), _kind(schema))
+        p = _Param(name, schema, noun_of(schema, name, separators), _kind(schema))
         if p.kind == "unsupported":
             msg = f"parameter {name!r}: type {schema.get('type')!r} has no lexicon kind (enum, date, integer, string)"
             if name in tool.required:
