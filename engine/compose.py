@@ -45,7 +45,8 @@ class Composer:
         self.cfg = config
         self.expander = Expander.of(project.grammar)
         self.verifier = Verifier(project.grammar)
-        self.filler = SlotFiller(project.lexicons, config.hard_tags, config.form_rates, config.form_intents)
+        self.filler = SlotFiller(project.lexicons, config.hard_tags, config.form_rates, config.form_intents,
+                                 {name: intent.without for name, intent in project.grammar.intents.items()})
         self.replies = Replies(project.lexicons)
         self.plausible = Plausibility(config, project.lexicons)
         self.drawer = SlotDrawer(self.filler, self.plausible)

@@ -20,6 +20,9 @@ from engine.paths import read_text
 
 _LEXICON_IMPORT = re.compile(r"^\s*%import\s+lexicon\s*(?:\.\s*(\w+)|\(([^)]*)\))", re.M)
 _LEXICON_IMPORT_BODY = re.compile(r"%import\s+lexicon\s*(?:\.\s*(\w+)|\(([^)]*)\))")
+# ``// lexicon CITY without iata, pinyin``: the grammar neither reads nor writes CITY's forms with those
+# tags (airport codes in a train request). A comment, so the file stays plain Lark.
+_WITHOUT = re.compile(r"^[ \t]*//[ \t]*lexicon[ \t]+(\w+)[ \t]+without[ \t]+(.*?)[ \t]*$", re.M)
 _LOCATION = re.compile(r"line (\d+)(?:,? col(?:umn)? (\d+))?", re.I)
 _NAMED_RULE = re.compile(r"<(\w+) :")
 _QUOTED_NAME = re.compile(r"'(\w+)' used but not defined")
@@ -34,6 +37,7 @@ class Intent:
     file: str
     source: str
     tool: Tool | None = None
+    without: dict[str, frozenset[str]] = field(default_factory=dict)  # lexicon -> tags left out (see _WITHOUT)
 
 
 @dataclass
@@ -54,6 +58,11 @@ class Grammar:
 
     def negative_intents(self) -> list[str]:
         return [n for n, i in self.intents.items() if i.tool is None]
+
+    def left_out(self, terminal: str) -> frozenset[str]:
+        """Tags of the lexicon forms slot ``terminal`` does not read (its grammar's ``// lexicon X without``)."""
+        intent = self.intents.get(terminal.split("__", 1)[0])
+        return intent.without.get(self.slots[terminal], frozenset()) if intent else frozenset()
 
 
 class _Compiled(Lark):
@@ -84,9 +93,9 @@ def lexicon_loader(lexicons: Lexicons, folder: Path | None = None):
             return "lexicon.lark", lexicons.grammar_text()
         parts = Path(grammar_path).parts
         if len(parts) == 2 and parts[0] == "lexicon":
-            names = parts[1].removesuffix(".lark").split("__")
-            if all(n in lexicons.slots for n in names):
-                return grammar_path, "\n".join(lexicons.get(n).lark_definition() for n in names) + "\n"
+            wanted = [_module_part(p) for p in parts[1].removesuffix(".lark").split("__")]
+            if all(n in lexicons.slots for n, _ in wanted):
+                return grammar_path, "\n".join(lexicons.get(n).lark_definition(tags) for n, tags in wanted) + "\n"
         path = folder / grammar_path if folder is not None else Path(grammar_path)
         if folder is not None and path.suffix == ".lark" and path.is_file():
             return str(path), narrow_lexicon_imports(read_text(path))
@@ -96,15 +105,37 @@ def lexicon_loader(lexicons: Lexicons, folder: Path | None = None):
 
 
 def narrow_lexicon_imports(source: str) -> str:
-    """``%import lexicon (A, B)`` → ``%import lexicon.A__B (A, B)``; ``%import lexicon.A`` → ``%import lexicon.A.A``."""
+    """``%import lexicon (A, B)`` → ``%import lexicon.A__B (A, B)``; ``%import lexicon.A`` → ``%import lexicon.A.A``.
+
+    A lexicon imported ``without`` some tags is served as its own module, ``A_WITHOUT_<hex of the tags>``
+    (a Lark module name is all capitals, tags are any text).
+    """
+    without = without_tags(source)
+
+    def module(name: str) -> str:
+        tags = without.get(name)
+        return f"{name}_WITHOUT_{','.join(sorted(tags)).encode().hex().upper()}" if tags else name
 
     def one(m: re.Match) -> str:
         if m.group(1):
-            return f"%import lexicon.{m.group(1)}.{m.group(1)}"
+            return f"%import lexicon.{module(m.group(1))}.{m.group(1)}"
         names = [n.strip() for n in m.group(2).split(",") if n.strip()]
-        return f"%import lexicon.{'__'.join(names)} ({', '.join(names)})"
+        return f"%import lexicon.{'__'.join(module(n) for n in names)} ({', '.join(names)})"
 
     return _LEXICON_IMPORT_BODY.sub(one, source)
+
+
+def without_tags(source: str) -> dict[str, frozenset[str]]:
+    """``{lexicon: tags}`` from a grammar's ``// lexicon NAME without tag, tag`` lines."""
+    out: dict[str, frozenset[str]] = {}
+    for m in _WITHOUT.finditer(source):
+        out[m.group(1)] = out.get(m.group(1), frozenset()) | frozenset(t for t in re.split(r"[,\s，、]+", m.group(2)) if t)
+    return out
+
+
+def _module_part(part: str) -> tuple[str, frozenset[str]]:
+    name, _, tags = part.partition("_WITHOUT_")
+    return name, frozenset(bytes.fromhex(tags).decode().split(",")) if tags else frozenset()
 
 
 def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=str) -> Grammar:
@@ -119,6 +150,7 @@ def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=s
     for intent in intents.values():
         try:
             check_lexicon_imports(intent, lexicons)
+            intent.without = _checked_without(intent, lexicons)
         except CallgramError as e:
             errors.append(e)
             intent.source = ""  # already reported: do not compile it again below
@@ -156,6 +188,29 @@ def check_lexicon_imports(intent: Intent, lexicons: Lexicons) -> None:
                 col = pos - intent.source.rfind("\n", 0, pos)
                 hint = did_you_mean(name, lexicons.slots) or f" (lexicons: {', '.join(sorted(lexicons.slots))})"
                 raise CallgramError(f"unknown lexicon {name}{hint}", intent.file, line, col)
+
+
+def _checked_without(intent: Intent, lexicons: Lexicons) -> dict[str, frozenset[str]]:
+    """The grammar's ``without`` lines, each naming an imported lexicon, tags it has, and leaving some form."""
+    imported = {n.strip() for m in _LEXICON_IMPORT.finditer(intent.source) for n in (m.group(1) or m.group(2)).split(",")}
+    without = without_tags(intent.source)
+    for m in _WITHOUT.finditer(intent.source):
+        line = intent.source.count("\n", 0, m.start(1)) + 1
+        col = m.start(1) - intent.source.rfind("\n", 0, m.start(1))
+        name = m.group(1)
+        if name not in imported:
+            raise CallgramError(f"lexicon {name} is not imported here, so nothing of it can be left out{did_you_mean(name, imported)}", intent.file, line, col)
+        lexicon = lexicons.get(name)
+        if lexicon.pattern is not None:
+            raise CallgramError(f"lexicon {name} is read by a pattern: its forms cannot be left out", intent.file, line, col)
+        known = {t for e in lexicon.entries for t in e.tags}
+        for tag in sorted(without[name] - known):
+            at = intent.source.find(tag, m.start(2))
+            at = at if m.start(2) <= at < m.end(2) else m.start(2)  # named on another line of the same lexicon
+            raise CallgramError(f"lexicon {name} has no tag {tag!r}{did_you_mean(tag, known)}", intent.file, line, at - intent.source.rfind("\n", 0, at))
+        if all(without[name] & set(e.tags) for e in lexicon.entries):
+            raise CallgramError(f"lexicon {name} without {', '.join(sorted(without[name]))} has no forms left", intent.file, line, col)
+    return without
 
 
 def lark_error(e: Exception, file: str, source: str = "") -> CallgramError:

@@ -46,15 +46,16 @@ class Lexicon:
     pattern: str | None = None
     normalize: str | None = None
 
-    def lark_definition(self) -> str:
-        """The terminal as Lark source: one regex of the placeholder and every surface, longest first.
+    def lark_definition(self, without: frozenset[str] = frozenset()) -> str:
+        """The terminal as Lark source: one regex of the placeholder and every surface, longest first,
+        leaving out forms with a tag in ``without``.
 
         Lark compiles an alternation of strings into exactly this regex; writing it as one token keeps
         Lark from tokenising thousands of strings for every grammar that imports the lexicon.
         """
         if self.pattern is not None:
             return f"{self.name}: /(?:{self.pattern.replace('/', chr(92) + '/')})/ | {_lark_string(self.placeholder)}"
-        alts = sorted({self.placeholder, *(e.surface for e in self.entries)}, key=lambda x: (-len(x), x))
+        alts = sorted({self.placeholder, *(e.surface for e in self.entries if not without & set(e.tags))}, key=lambda x: (-len(x), x))
         body = "|".join(re.escape(a) for a in alts).replace("/", chr(92) + "/")
         return f"{self.name}: /(?:{body})/"
 

@@ -32,8 +32,10 @@ AMBIGUOUS_TAGS = ("weekday", "weekend", "ambiguous", "range")
 class SlotFiller:
     """Draws surface forms (plain, hard, ambiguous or any) and resolves them for a parameter schema."""
 
-    def __init__(self, lexicons: Lexicons, hard_tags: list[str], form_rates: dict[str, float] | None = None, form_intents: dict[str, list[str]] | None = None):
+    def __init__(self, lexicons: Lexicons, hard_tags: list[str], form_rates: dict[str, float] | None = None, form_intents: dict[str, list[str]] | None = None,
+                 without: dict[str, dict[str, frozenset[str]]] | None = None):
         self.lexicons = lexicons
+        self.without = without or {}  # intent -> lexicon -> tags its grammar leaves out
         self.hard_tags = set(hard_tags)
         self.form_rates = dict(form_rates or {})
         self.form_intents = {t: set(v) for t, v in (form_intents or {}).items()}
@@ -50,7 +52,8 @@ class SlotFiller:
         """Entries of ``lexicon`` drawable in ``mode`` by ``intent`` (with ``value``, if given), rare forms capped."""
         key = (lexicon, mode, intent, value)
         if key not in self.pools:
-            entries = [e for e in self.lexicons.get(lexicon).entries if self._allowed(e, intent)]
+            left_out = self.without.get(intent, {}).get(lexicon, frozenset())
+            entries = [e for e in self.lexicons.get(lexicon).entries if self._allowed(e, intent) and not left_out & set(e.tags)]
             if mode == "hard":
                 entries = [e for e in entries if self.is_hard(e)]
             elif mode == "plain":

@@ -70,7 +70,8 @@ class Verifier:
         for term in self.parser.terminals:
             if term.name in self.g.slots and self.g.lexicons.get(self.g.slots[term.name]).pattern is None:
                 lex = self.g.lexicons.get(self.g.slots[term.name])
-                for s in [lex.placeholder] + [e.surface for e in lex.entries]:
+                left_out = self.g.left_out(term.name)
+                for s in [lex.placeholder] + [e.surface for e in lex.entries if not left_out & set(e.tags)]:
                     self._add(s, term.name)
             elif isinstance(term.pattern, PatternStr) and not term.pattern.flags:
                 self._add(term.pattern.value, term.name)
