@@ -81,11 +81,13 @@ class Auditor:
 
     def __init__(self, project, forecast_days: dict | None = None):
         from engine.parse import UtteranceParser
+        from engine.replies import capabilities
 
         self.p = project
         data = project.lexicons.data
         self.replies = data.get("replies", {})
         self.answers = data.get("answers")  # the keyed negative replies; absent in older projects
+        self.capabilities = capabilities([t for _, t in sorted(project.tools.items())], self.replies, data["scaffold"])
         norm = data.get("normalize", {}).get("dates", {})
         self.full_date = norm.get("full", "{year}-{month}-{day}")
         self.month_day = re.compile(norm.get("month_day", r"(\d{1,2})-(\d{1,2})"))
@@ -122,9 +124,8 @@ class Auditor:
         fixed = {"today_date": self.full_date.format(year=today.year, month=today.month, day=today.day)}
         if self.weekdays:
             fixed["today_weekday"] = self.weekdays[today.weekday()]
-        caps = (self.answers or {}).get("capabilities")
-        if isinstance(caps, str):
-            fixed["capabilities"] = caps
+        fixed["capabilities"] = self.capabilities
+        fixed["assistant"] = self.replies.get("assistant", "")
         return fixed
 
     def _sample(self, row: dict, parse: dict) -> None:

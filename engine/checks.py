@@ -209,7 +209,7 @@ def _reply_problems(project: Project) -> list[CallgramError]:
                 out.append(CallgramError(f"[{name}.{key}]: {project.grammar.intents[name].file} has no rule {key!r}", shown_answers, 1, 1))
             elif isinstance(entry, dict) and not entry.get("reply"):
                 out.append(CallgramError(f"[{name}.{key}] has no reply list", shown_answers, 1, 1))
-    for key in ("clarify_default", "noun_separators", "clarify_ambiguous", "clarify_span", "beyond_horizon"):
+    for key in ("system", "assistant", "group_sep", "clarify_default", "noun_separators", "clarify_ambiguous", "clarify_span", "beyond_horizon"):
         if not replies.get(key):
             out.append(CallgramError(f"missing {key} = [...]", shown, 1, 1))
     return out

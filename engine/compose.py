@@ -47,7 +47,7 @@ class Composer:
         self.verifier = Verifier(project.grammar)
         self.filler = SlotFiller(project.lexicons, config.hard_tags, config.form_rates, config.form_intents,
                                  {name: intent.without for name, intent in project.grammar.intents.items()})
-        self.replies = Replies(project.lexicons)
+        self.replies = Replies(project.lexicons, [t for _, t in sorted(project.tools.items())])
         self.plausible = Plausibility(config, project.lexicons)
         self.drawer = SlotDrawer(self.filler, self.plausible)
         self.gold = GoldChecker(project, self.filler)

@@ -17,13 +17,15 @@ class NoReply(Exception):
 class Replies:
     """Renders every assistant text that is not a tool call."""
 
-    def __init__(self, lexicons):
+    def __init__(self, lexicons, tools: list):
         self.t = lexicons.table("replies")
         self.answers = lexicons.data.get("answers", {})
         self.weekdays = lexicons.table("date_words")["weekday_names"]
+        self.capabilities = capabilities(tools, self.t, lexicons.table("scaffold"))
 
     def system(self, today: date) -> str:
-        return self.t["system"].format(date=cn_date(today), weekday=self.weekdays[today.weekday()])
+        return self.t["system"].format(assistant=self.t["assistant"], capabilities=self.capabilities,
+                                       date=cn_date(today), weekday=self.weekdays[today.weekday()])
 
     # -- clarification ------------------------------------------------------------------------
     def clarify(self, tool, missing: list[str], rng: random.Random) -> str:
@@ -33,9 +35,8 @@ class Replies:
         if len(missing) == 1:
             asks = table.get(missing[0], {}).get("ask")
             return rng.choice(asks) if asks else rng.choice(self.t["clarify_default"]).format(noun=self._noun(tool, missing[0]))
-        nouns = [self._noun(tool, p) for p in missing]
-        joined = self.t["list_sep"].join(nouns[:-1]) + self.t["and_word"] + nouns[-1]
-        return rng.choice(table.get("many") or self.t["clarify_default"]).format(nouns=joined, noun=joined)
+        nouns = joined([self._noun(tool, p) for p in missing], self.t)
+        return rng.choice(table.get("many") or self.t["clarify_default"]).format(nouns=nouns, noun=nouns)
 
     def _noun(self, tool, param: str) -> str:
         noun = self.t["clarify"].get(tool.name, {}).get(param, {}).get("noun")
@@ -69,7 +70,8 @@ class Replies:
         values = {
             "today_date": cn_date(today),
             "today_weekday": self.weekdays[today.weekday()],
-            "capabilities": self.answers.get("capabilities", ""),
+            "capabilities": self.capabilities,
+            "assistant": self.t["assistant"],
         }
         if "asked" in slots:
             values["asked_date"] = cn_month_day(slots["asked"])
@@ -80,6 +82,36 @@ class Replies:
         if not fitting:
             raise NoReply(f"no reply of [{intent}.{key}] fits")
         return rng.choice(fitting).format(**values)
+
+
+def capabilities(tools: list, t: dict, words: dict) -> str:
+    """What the assistant can do, from its tools' descriptions: each cut to its task (task_of), and tasks
+    sharing a leading verb said once (预订机票、预订酒店 → 预订机票和酒店), in the order of ``tools``."""
+    verbs = sorted(words["verbs"], key=len, reverse=True)
+    groups: dict[str, list[str]] = {}
+    for tool in tools:
+        task = task_of(tool.description, [*t["noun_separators"], *words["sentence_ends"]], words["task_prefixes"]) or tool.name
+        verb = next((v for v in verbs if task.startswith(v) and len(task) > len(v)), "")
+        groups.setdefault(verb, []).append(task[len(verb):])
+    return t["group_sep"].join(verb + joined(objects, t) for verb, objects in groups.items())
+
+
+def task_of(description: str, separators: list[str], prefixes: list[str]) -> str:
+    """A tool's task: its description up to the first separator, leading filler dropped
+    (用于查询订单的物流状态，需要… → 查询订单的物流状态)."""
+    text = description
+    for sep in separators:
+        text = text.split(sep, 1)[0]
+    text = text.strip()
+    for prefix in prefixes:
+        if text.startswith(prefix) and len(text) > len(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def joined(items: list[str], t: dict) -> str:
+    """甲、乙和丙: items joined by list_sep, the last by and_word."""
+    return items[0] if len(items) == 1 else t["list_sep"].join(items[:-1]) + t["and_word"] + items[-1]
 
 
 def noun_of(schema: dict, name: str, separators: list[str]) -> str:

@@ -23,7 +23,7 @@ from engine.errors import CallgramError, locate
 from engine.lexicon import Lexicon, load_lexicons
 from engine.paths import ProjectPaths
 from engine.pattern_examples import examples_of, unanchored
-from engine.replies import noun_of
+from engine.replies import noun_of, task_of
 from engine.resolve.numbers import resolve_int
 from engine.tools import Tool, load_tool
 
@@ -257,14 +257,7 @@ class _Task:
 
 def _task(tool: Tool, separators: list[str], words: dict) -> _Task:
     """What the tool does, from its description up to the first separator: verb + what."""
-    text = tool.description
-    for sep in [*separators, *words["sentence_ends"]]:
-        text = text.split(sep, 1)[0]
-    text = text.strip()
-    for prefix in words["task_prefixes"]:
-        if text.startswith(prefix) and len(text) > len(prefix):
-            text = text[len(prefix):]
-            break
+    text = task_of(tool.description, [*separators, *words["sentence_ends"]], words["task_prefixes"])
     if not text:
         return _Task([], tool.name, tool.name, f"grammars/{tool.name}.lark: the tool has no description to phrase its task: edit rule what")
     verbs = words["verbs"]

@@ -10,6 +10,7 @@ import pytest
 
 from engine.parse import UtteranceParser
 from engine.replies import Replies
+from engine.tools import Tool
 
 TODAY = date(2023, 10, 29)  # a Sunday
 
@@ -57,7 +58,7 @@ def test_every_key_has_replies_and_a_rule(project):
 @pytest.mark.parametrize("offset", range(7))
 def test_weekday_answers_are_right(project, offset):
     today = TODAY + timedelta(days=offset)
-    replies, weekdays = Replies(project.lexicons), project.lexicons.table("date_words")["weekday_names"]
+    replies, weekdays = Replies(project.lexicons, list(project.tools.values())), project.lexicons.table("date_words")["weekday_names"]
     asked = today + timedelta(days=2)
     text = replies.answer("chitchat", "date_question", today, {"asked": asked}, random.Random(offset))
     assert weekdays[asked.weekday()] in text and f"{asked.month}月{asked.day}日" in text
@@ -78,3 +79,19 @@ def test_generated_replies_fit(project, shipped_samples):
             assert weekdays[day.weekday()] in reply and f"{day.month}月{day.day}日" in reply, reply
         for name in re.findall(r"星期[一二三四五六日]", reply):
             assert key in ("date_question", "ask_time", "almanac", "holiday") or name == weekdays[date.fromisoformat(s.today).weekday()]
+
+
+def test_capabilities_come_from_the_tools(project):
+    """The system prompt and {capabilities} say what the offered tools do, from their descriptions alone:
+    a project with other tools gets other text, and no tool means nothing travel-specific is claimed."""
+    tools = [t for _, t in sorted(project.tools.items())]
+    replies = Replies(project.lexicons, tools)
+    assert replies.capabilities == "预订机票和酒店，查看用户资料，查询天气、航班和酒店"
+    system = replies.system(TODAY)
+    assert replies.capabilities in system and "出行助手" in system
+    order = Tool(name="track_order", description="用于查询订单的物流状态，需要订单号。", parameters={}, file="tools/track_order.json")
+    weather = next(t for t in tools if t.name == "get_weather")
+    assert Replies(project.lexicons, [order]).capabilities == "查询订单的物流状态"
+    assert Replies(project.lexicons, [weather, order]).capabilities == "查询天气和订单的物流状态"
+    text = Replies(project.lexicons, [order]).answer("chitchat", "capabilities", TODAY, {}, random.Random(1))
+    assert "查询订单的物流状态" in text and not any(w in text for w in ("机票", "酒店", "天气"))
