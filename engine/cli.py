@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", type=Path, default=Path("output"), help="output folder (default output/)")
     g.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     g.add_argument("--shard", default="0/1", help="K/N: only sample indices ≡ K (mod N)")
+    g.add_argument("--dropped", type=Path, metavar="FILE",
+                   help="also write every dropped attempt (JSON lines: reason, user text, wanted and rival reading)")
     g.set_defaults(run=_generate)
 
     p = sub.add_parser("parse", help="read utterances with the grammars: intent and gold call")
@@ -117,10 +119,14 @@ def _generate_run(args) -> int:
     if args.workers < 1:
         raise CallgramError(f"--workers: must be at least 1, got {args.workers}")
     check_output(args.out, len(shard.indices(config.n)))  # before the slow load
+    if args.dropped is not None:
+        if args.dropped.is_dir():
+            raise CallgramError("--dropped: a folder; give a file name", args.dropped)
+        check_output(args.dropped.parent, 0)
     project = load_project(args.root)
     check_against_project(config, project, args.config)
     start = time.perf_counter()
-    report = generate(project, config, args.out, workers=args.workers, shard=shard, progress=True)
+    report = generate(project, config, args.out, workers=args.workers, shard=shard, progress=True, dropped=args.dropped)
     took = time.perf_counter() - start
     drops = ", ".join(f"{k} {v}" for k, v in report.drops.items()) or "none"
     print(f"wrote {report.written} samples to {args.out / 'samples.jsonl'} in {took:.1f}s "

@@ -34,7 +34,7 @@ class Outcome:
     """What composing one index produced: a sample (or None) and the drops on the way."""
 
     sample: Sample | None
-    drops: list[str] = field(default_factory=list)
+    drops: list[dict] = field(default_factory=list)  # Drop.record() of each, with the index and attempt
 
 
 class Composer:
@@ -107,7 +107,7 @@ class Composer:
             except Retry:
                 continue
             except Drop as d:
-                out.drops.append(d.reason)
+                out.drops.append({"index": i, "attempt": attempt, "kind": kind, **d.record()})
         return out
 
     # -- one attempt ----------------------------------------------------------------------------
@@ -197,7 +197,7 @@ class Composer:
             named.append({"param": None, "terminal": c.terminal, "surface": entry.surface, "value": shown, "lexicon": f"{self.p.lexicons.get(c.terminal).file}:{entry.line}"})
         text, readings = self.verifier.readings_of(deriv.chunks, surfaces)
         keys = [k for k in (self.p.grammar.reply_keys.get(r) for r in deriv.rules) if k is not None]
-        key = self.gold.reply_key(intent, [k for _, k in keys], readings)
+        key = self.gold.reply_key(intent, [k for _, k in keys], readings, text, today)
         try:
             content = self.replies.answer(intent, key, today, slots, rng)
         except NoReply:

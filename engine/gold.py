@@ -15,11 +15,15 @@ class Retry(Exception):
 
 
 class Drop(Exception):
-    """The utterance failed verification: counted in the manifest by reason."""
+    """The utterance failed verification: counted in the manifest by reason, and (``generate --dropped``)
+    written with the text, the reading it was meant to have and the rival reading that defeated it."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, text: str | None = None, wanted: dict | None = None, rival: dict | None = None):
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.text, self.wanted, self.rival = reason, text, wanted, rival
+
+    def record(self) -> dict:
+        return {"reason": self.reason, "user": self.text, "wanted": self.wanted, "rival": self.rival}
 
 
 @dataclass
@@ -69,16 +73,16 @@ class GoldChecker:
 
     def check(self, intent: str, args: dict, readings: frozenset, text: str, today: date) -> None:
         """The grammars must read ``text`` as exactly this call, and as nothing else."""
-        if not readings:
-            raise Drop("unparsed")
         expected = (intent, tuple(sorted(args.items())))
+        if not readings:
+            raise Drop("unparsed", text, _shown(expected))
         pairs = [(r, self.call_of(r, text, today)) for r in readings]
         pairs = [(r, call) for r, call in pairs if call is not None]
         if not pairs:
-            raise Drop("unparsed")
-        for r, call in pairs:
+            raise Drop("unparsed", text, _shown(expected))
+        for r, call in sorted(pairs, key=lambda p: repr(p[1])):  # the same rival named whatever the set order
             if call != expected:
-                raise Drop("ambiguous" if r.intent == intent else f"other_intent:{r.intent}")
+                raise Drop("ambiguous" if r.intent == intent else f"other_intent:{r.intent}", text, _shown(expected), _shown(call))
 
     def call_of(self, r: Reading, text: str, today: date):
         """(intent, sorted argument items) of one reading; None when it is no reading at all."""
@@ -96,20 +100,29 @@ class GoldChecker:
         args = arguments(tool, resolved, self.filler.part_of_day)
         return None if args is None else (r.intent, tuple(sorted(args.items())))  # clashing phrases: no reading
 
-    def reply_key(self, intent: str, derived_keys: list[str], readings: frozenset) -> str:
+    def reply_key(self, intent: str, derived_keys: list[str], readings: frozenset, text: str, today: date) -> str:
         """The reply key of a negative request: the one keyed rule it was derived through, and the one
         every reading of it passes (so the reply fits however the text is read)."""
+        wanted = {"intent": intent, "reply_keys": derived_keys}
         if not readings:
-            raise Drop("unparsed")
-        if any(r.intent in self.p.tools for r in readings):
-            raise Drop("negative_reads_as_tool")
-        if any(r.intent != intent for r in readings):
-            raise Drop(f"other_intent:{sorted(r.intent for r in readings if r.intent != intent)[0]}")
+            raise Drop("unparsed", text, wanted)
+        rivals = sorted((r for r in readings if r.intent != intent or r.reply_keys() != derived_keys), key=lambda r: (r.intent, r.reply_keys()))
+        tool = next((r for r in rivals if r.intent in self.p.tools), None)
+        if tool is not None:
+            raise Drop("negative_reads_as_tool", text, wanted, _shown(self.call_of(tool, text, today) or (tool.intent, ())))
+        if rivals and rivals[0].intent != intent:
+            raise Drop(f"other_intent:{rivals[0].intent}", text, wanted, {"intent": rivals[0].intent, "reply_keys": rivals[0].reply_keys()})
         if len(derived_keys) != 1:
-            raise Drop("no_reply_key" if not derived_keys else "several_reply_keys")
-        if any(r.reply_keys() != derived_keys for r in readings):
-            raise Drop("ambiguous_reply_key")
+            raise Drop("no_reply_key" if not derived_keys else "several_reply_keys", text, wanted)
+        if rivals:
+            raise Drop("ambiguous_reply_key", text, wanted, {"intent": intent, "reply_keys": rivals[0].reply_keys()})
         return derived_keys[0]
+
+
+def _shown(call: tuple) -> dict:
+    """A call as ``call_of`` gives it, for people: {"intent", "arguments"} (or what went wrong with it)."""
+    intent, args = call
+    return {"intent": intent, "arguments": dict(args)} if isinstance(args, tuple) else {"intent": intent, "problem": args}
 
 
 def valid_options(tool, param: str, options: list, args: dict, today: date) -> list:

@@ -54,8 +54,10 @@ class RunReport(BaseModel):
     verification: dict[str, int]
 
 
-def generate(project: Project, config: GenerateConfig, out_dir: Path, workers: int = 1, shard: Shard = Shard(), fmt: str = "openai", progress: bool = False) -> RunReport:
+def generate(project: Project, config: GenerateConfig, out_dir: Path, workers: int = 1, shard: Shard = Shard(), fmt: str = "openai",
+             progress: bool = False, dropped: Path | None = None) -> RunReport:
     """Generate ``config.n`` samples (this shard's share) into ``out_dir``; returns the run report.
+    With ``dropped``, every dropped attempt is written there as a JSON line (reason, text, wanted and rival reading).
 
     Every file is written to a temp file first and all are renamed together at the end. An interrupt
     (KeyboardInterrupt, or :class:`Signalled` from :func:`signals_raise`) removes the temp files, stops the
@@ -71,10 +73,13 @@ def generate(project: Project, config: GenerateConfig, out_dir: Path, workers: i
     staged = Staged()
     created = not Path(out_dir).exists()
     try:
-        with exporter, _progress(progress, len(indices)) as advance, contextlib.closing(_run(indices, workers)) as results:
+        with exporter, _progress(progress, len(indices)) as advance, contextlib.closing(_run(indices, workers)) as results, \
+                (staged.open(dropped) if dropped else contextlib.nullcontext()) as drop_file:
             for lines, meta, stats in results:
                 for line, (kind, intent, sample_tags, sample_drops) in zip(lines, meta):
-                    drops.update(sample_drops)
+                    drops.update(d["reason"] for d in sample_drops)
+                    if drop_file is not None:
+                        drop_file.writelines(json.dumps(d, ensure_ascii=False) + "\n" for d in sample_drops)
                     if line is None:
                         lost += 1
                         continue

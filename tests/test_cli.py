@@ -20,7 +20,7 @@ def _gen(out: Path, *flags: str, root: Path = ROOT) -> int:
 @pytest.fixture(scope="module")
 def seed7(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("seed7")
-    assert _gen(out, "--n", "2000", "--seed", "7") == 0
+    assert _gen(out, "--n", "2000", "--seed", "7", "--dropped", str(out / "dropped.jsonl")) == 0
     return out
 
 
@@ -52,12 +52,28 @@ def test_same_seed_same_bytes_other_seed_differs(seed7, tmp_path):
 
 
 def test_workers_and_shards_give_the_same_samples(seed7, tmp_path):
-    assert _gen(tmp_path / "w2", "--n", "2000", "--seed", "7", "--workers", "2") == 0
+    assert _gen(tmp_path / "w2", "--n", "2000", "--seed", "7", "--workers", "2", "--dropped", str(tmp_path / "w2" / "dropped.jsonl")) == 0
     assert (tmp_path / "w2" / "samples.jsonl").read_bytes() == (seed7 / "samples.jsonl").read_bytes()
+    assert (tmp_path / "w2" / "dropped.jsonl").read_bytes() == (seed7 / "dropped.jsonl").read_bytes()
     assert _gen(tmp_path / "s0", "--n", "2000", "--seed", "7", "--shard", "0/2") == 0
     assert _gen(tmp_path / "s1", "--n", "2000", "--seed", "7", "--shard", "1/2", "--workers", "2") == 0
     merged = sorted(_lines(tmp_path / "s0") + _lines(tmp_path / "s1"), key=lambda line: json.loads(line)["id"])
     assert merged == _lines(seed7)
+
+
+def test_dropped_attempts_are_listed(seed7):
+    """--dropped writes every attempt the manifest counts, with its text, the reading it was meant to have,
+    and, where one defeated it, the rival reading."""
+    rows = [json.loads(line) for line in (seed7 / "dropped.jsonl").read_text(encoding="utf-8").splitlines()]
+    manifest = json.loads((seed7 / "manifest.json").read_text(encoding="utf-8"))
+    assert Counter(r["reason"] for r in rows) == Counter(manifest["drops"]) and rows
+    assert [(r["index"], r["attempt"]) for r in rows] == sorted((r["index"], r["attempt"]) for r in rows)
+    for r in rows:
+        assert r["user"] and r["wanted"]["intent"], r
+        if r["reason"] == "ambiguous" or r["reason"].startswith("other_intent:"):
+            assert r["rival"] and r["rival"] != r["wanted"], r
+            if r["reason"].startswith("other_intent:"):
+                assert r["rival"]["intent"] == r["reason"].split(":", 1)[1]
 
 
 BAD = [

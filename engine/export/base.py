@@ -93,13 +93,17 @@ class Staged:
         self.files.append((tmp, Path(target)))
 
     def add_text(self, path: Path, text: str) -> None:
+        with self.open(path) as f:
+            f.write(text)
+
+    def open(self, path: Path):
+        """A text file to stream into, renamed to ``path`` on :meth:`commit` (the caller closes it first)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with signals_held():
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             self.add(tmp, path)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        return os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def commit(self) -> None:
         with signals_held():
