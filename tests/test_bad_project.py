@@ -27,6 +27,9 @@ CASES = [  # (id, file, edit of its text, a message every command must print)
     ("indirect-left-recursion", "grammars/chitchat.lark",
      lambda s: s.replace("start: ", "start: lefty\n     | ", 1) + '\nlefty: righty "呀" | "哦"\nrighty: lefty "啊" | "嗯"\n', "left recursion through"),
     ("enum-value", "lexicons/zh/cabin.tsv", lambda s: s.replace("公务舱\tbusiness", "公务舱\tbusinesss", 1), "value 'businesss' is not a valid"),
+    ("without-unknown-tag", "grammars/get_weather.lark", lambda s: s.replace("%import lexicon (", "// lexicon CITY without iataa\n%import lexicon (", 1),
+     "lexicon CITY has no tag 'iataa' (did you mean iata?)"),
+    ("without-everything", "grammars/book_flight.lark", lambda s: s + "\n// lexicon CABIN without name, colloquial\n", "lexicon CABIN without colloquial, name has no forms left"),
     ("unknown-lexicon", "grammars/get_weather.lark", lambda s: s.replace("%import lexicon (CITY,", "%import lexicon (CITYY,", 1), "unknown lexicon CITYY"),
 ]
 
