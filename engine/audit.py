@@ -13,7 +13,7 @@ import polars as pl
 
 from engine.resolve.expression import ResolveContext, resolve_expression
 
-CHECKS = ("reply_mismatch", "wrong_clarification", "beyond_horizon", "call_mismatch", "collapsed_range")
+CHECKS = ("reply_mismatch", "wrong_clarification", "beyond_horizon", "call_mismatch", "collapsed_range", "turn_mismatch")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _EXAMPLES = 2
 _SLICE = 20_000  # rows audited at a time
@@ -79,7 +79,7 @@ def reparse(parser, pairs: list[tuple[str, str]], workers: int = 1) -> dict[tupl
 class Auditor:
     """Runs every re-parse check over a stats frame; figures are counts per check and per failure kind."""
 
-    def __init__(self, project, forecast_days: dict | None = None):
+    def __init__(self, project, forecast_days: dict | None = None, profile_fill: dict | None = None):
         from engine.parse import UtteranceParser
         from engine.replies import capabilities
 
@@ -93,14 +93,14 @@ class Auditor:
         self.month_day = re.compile(norm.get("month_day", r"(\d{1,2})-(\d{1,2})"))
         self.weekdays = data.get("date_words", {}).get("weekday_names", [])
         self.forecast = forecast_days or {}
-        self.parser = UtteranceParser(project)
+        self.parser = UtteranceParser(project, profile_fill)
         self.ctx = ResolveContext.from_lexicons(project.lexicons)
         self.out = {c: {"checked": 0, "failures": 0, "kinds": {}, "examples": []} for c in CHECKS}
 
     def run(self, df: pl.DataFrame, workers: int = 1) -> dict:
         """Every check's figures, plus the re-parse time."""
         took, texts, distinct = 0.0, 0, 0
-        cols = df.select("id", "kind", "intent", "tags", "today", "user", "reply", "call_name", "call_args", "slots")
+        cols = df.select("id", "kind", "intent", "tags", "today", "user", "reply", "call_name", "call_args", "slots", "messages")
         for offset in range(0, cols.height, _SLICE):  # in slices, so memory stays flat however long the file
             rows = cols.slice(offset, _SLICE).rows(named=True)
             start = time.perf_counter()
@@ -128,9 +128,26 @@ class Auditor:
         fixed["assistant"] = self.replies.get("assistant", "")
         return fixed
 
+    def _offered(self, row: dict, fixed: dict) -> dict:
+        """``fixed`` with the capabilities the sample's own system prompt states (it may offer a subset of tools)."""
+        system = (row.get("messages") or [{}])[0]
+        template = self.replies.get("system")
+        if system.get("role") != "system" or not template:
+            return fixed
+        m = template_regex(template, tuple(sorted((k, v) for k, v in fixed.items() if k != "capabilities"))).fullmatch(system.get("content") or "")
+        if m is None:
+            return fixed
+        return {**fixed, "capabilities": m.groupdict().get("capabilities", fixed["capabilities"])}
+
     def _sample(self, row: dict, parse: dict) -> None:
         tags = row["tags"] or []
         today = date.fromisoformat(row["today"])
+        if any(t.startswith("flow:") for t in tags):  # a conversation: every turn, read in its context
+            turns, problems = self.parser.turn_problems(row["messages"], today)
+            self.out["turn_mismatch"]["checked"] += turns
+            for problem in problems:
+                self._fail("turn_mismatch", next(t for t in tags if t.startswith("flow:")), row, problem)
+            return
         negative = next((t.split(":", 1)[1] for t in tags if t.startswith("negative:")), None)
         clarify = {t.split(":", 1)[1] for t in tags if t.startswith("clarify:")}
         if negative is not None:
@@ -161,7 +178,7 @@ class Auditor:
             templates = self.answers.get(negative, {}).get(key, {}).get("reply", [])
             if not templates:
                 return self._fail("reply_mismatch", "no_templates", row, f"answers.toml has no [{negative}.{key}] reply")
-        if not match_any(templates, row["reply"], self._fixed(today)):
+        if not match_any(templates, row["reply"], self._offered(row, self._fixed(today))):
             self._fail("reply_mismatch", "text", row, f"reply {row['reply']!r}")
 
     def _clarify_templates(self, tool: str, params: list[str], ambiguous: bool) -> tuple[list[str], list[str]]:

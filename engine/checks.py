@@ -63,7 +63,8 @@ def check(root: Path | str = ".") -> list[CallgramError]:
 
 def check_project(project: Project) -> list[CallgramError]:
     """Every problem of a loaded project, sorted by place."""
-    problems = _grammar_problems(project) + _recursion_problems(project) + _lexicon_problems(project) + _value_problems(project) + _reply_problems(project)
+    problems = (_grammar_problems(project) + _recursion_problems(project) + _turn_problems(project) + _pick_problems(project)
+                + _lexicon_problems(project) + _value_problems(project) + _reply_problems(project))
     if not problems:  # sampling needs grammars that expand and parse
         problems += _overlap_problems(project)
     return sorted(problems, key=lambda e: (e.file or "", e.line, e.col))
@@ -83,6 +84,57 @@ def _recursion_problems(project: Project) -> list[CallgramError]:
             ChartParser(g, lambda text, pos: {})
         except CallgramError as e:
             out.append(e)
+    return out
+
+
+def _pick_problems(project: Project) -> list[CallgramError]:
+    """``x-pick`` names a tool that exists, and arguments each tool has."""
+    out = []
+    for tool in project.tools.values():
+        spec = tool.pick
+        if not spec:
+            continue
+        text = Path(project.paths.root, tool.file).read_text(encoding="utf-8")
+        where = (tool.file, *locate(text, '"x-pick"'))
+        books = project.tools.get(spec["tool"])
+        if books is None:
+            out.append(CallgramError(f"x-pick: unknown tool {spec['tool']!r}{did_you_mean(spec['tool'], project.tools)}", *where))
+            continue
+        for arg in [*spec["item"], *spec.get("args", {})]:
+            if arg not in books.properties:
+                out.append(CallgramError(f"x-pick: {books.name} has no parameter {arg!r}{did_you_mean(arg, books.properties)}", *where))
+        for arg in spec.get("args", {}).values():
+            if arg not in tool.properties:
+                out.append(CallgramError(f"x-pick: {tool.name} has no parameter {arg!r}{did_you_mean(arg, tool.properties)}", *where))
+    return out
+
+
+def _turn_problems(project: Project) -> list[CallgramError]:
+    """The turn grammars (grammars/turns/): every rule reachable and finishing, and a rule named like a tool
+    parameter (or asked_*, or <param>_2) exactly one lexicon slot in each alternative, and only such rules."""
+    g, out = project.turns, []
+    if g is None:
+        return out
+    lexicon_names = set(project.lexicons.slots)
+    expander = Expander.of(g)
+    binds = {p for _, p in g.params.values()}
+    for name, intent in g.intents.items():
+        for rule in dict.fromkeys(_RULE_DEF.findall(intent.source)):
+            full = name if rule == "start" else f"turns__{name}__{rule}"
+            compiled = g.rules.get(full)
+            where = (intent.file, *rule_line(intent.source, rule))
+            if compiled is None:
+                out.append(CallgramError(f"rule {rule!r} is unreachable from start", *where))
+                continue
+            if expander.height.get(full, 0) >= _INF:
+                out.append(CallgramError(f"rule {rule!r} never ends: every alternative recurses (add a base case)", *where))
+            if rule == "start":
+                continue
+            single_slot = all(len(r.expansion) == 1 and r.expansion[0].name.rsplit("__", 1)[-1] in lexicon_names for r in compiled)
+            if full in g.params and not single_slot:
+                out.append(CallgramError(f"rule {rule!r} is named like a parameter, so it must be exactly one lexicon terminal in each alternative", *where))
+            elif single_slot and full not in g.params:
+                out.append(CallgramError(f"rule {rule!r} binds a lexicon slot but no tool has a parameter {rule!r}{did_you_mean(rule, binds)}", *where))
     return out
 
 

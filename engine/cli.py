@@ -150,13 +150,20 @@ def _parse(args) -> int:
     from engine.parse import UtteranceParser
     from engine.checks import load_checked as load_project  # refused wherever lint would fail
 
+    from engine.config import project_config
+
     today = _date(args.today, "--today") or date.today()
     cap = _cap(args.max_chars)
-    parser = UtteranceParser(load_project(args.root))
-    for lineno, line, length in _lines(args.text, cap):
+    parser = UtteranceParser(load_project(args.root), project_config(args.root).profile_fill)
+    # A line may be a whole conversation as JSON (up to _TURNS turns of --max-chars each).
+    for lineno, line, length in _lines(args.text, cap * _TURNS):
+        if line is not None and not line.lstrip().startswith("{") and len(line) > cap:
+            line, length = None, (line[:_HEAD], len(line))
         if line is None:
             error = f"line {lineno}: {length[1]} characters, over the cap of {cap}"
             result = {"text": _head(length), "intent": None, "arguments": None, "clarify": [], "error": error, "negative": None, "reply_key": None}
+        elif line.lstrip().startswith("{"):
+            result = _conversation(parser, line, lineno, today, cap)
         else:
             result = parser.parse(line, today)
         if args.json:
@@ -165,6 +172,21 @@ def _parse(args) -> int:
             print(_human(result))
         sys.stdout.flush()
     return 0
+
+
+_TURNS = 40  # the most turns a conversation line of `parse` may hold
+
+
+def _conversation(parser, line: str, lineno: int, today: date, cap: int) -> dict:
+    """One JSON conversation line: its last user turn read in context (its own "today" wins over --today)."""
+    try:
+        conv = json.loads(line)
+        when = date.fromisoformat(conv["today"]) if isinstance(conv, dict) and conv.get("today") else today
+    except (ValueError, TypeError) as e:
+        return {"text": None, "intent": None, "arguments": None, "clarify": [], "error": f"line {lineno}: not a conversation: {e}", "negative": None, "reply_key": None}
+    if not isinstance(conv, dict):
+        return {"text": None, "intent": None, "arguments": None, "clarify": [], "error": f"line {lineno}: not a conversation object", "negative": None, "reply_key": None}
+    return parser.parse_conversation(conv, when, cap)
 
 
 # The longest utterance or expression parse/resolve read (--max-chars): a longer line gets an error

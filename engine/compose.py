@@ -19,6 +19,8 @@ from engine.derive import provides
 from engine.draw import SlotDrawer
 from engine.expand import Expander
 from engine.gold import Drop, Gold, GoldChecker, Retry
+from engine.offer import Offer
+from engine.reasoning import Rationale
 from engine.plausible import Plausibility
 from engine.project import Project
 from engine.replies import NoReply, Replies
@@ -47,12 +49,14 @@ class Composer:
         self.verifier = Verifier(project.grammar)
         self.filler = SlotFiller(project.lexicons, config.hard_tags, config.form_rates, config.form_intents,
                                  {name: intent.without for name, intent in project.grammar.intents.items()})
+        self._conversations = None
         self.replies = Replies(project.lexicons, [t for _, t in sorted(project.tools.items())])
         self.plausible = Plausibility(config, project.lexicons)
         self.drawer = SlotDrawer(self.filler, self.plausible)
         self.gold = GoldChecker(project, self.filler)
         tools = sorted(project.tools.items())
-        self.offered = [n for n, _ in tools] if config.tools_file else [t.offered() for _, t in tools]
+        self.offer = Offer(project, config)
+        self.rationale = Rationale(project.lexicons)
         self.tool_intents = project.grammar.tool_intents()
         self.negatives = project.grammar.negative_intents()
         self._seed_phase = random.Random(f"kinds/{config.seed}").random()
@@ -83,7 +87,8 @@ class Composer:
 
     def _clarify_sets(self, intent: str) -> list[set[str]]:
         required = set(self.p.tools[intent].required)
-        return [s for s, filled in self._fills[intent] if required and not required <= filled]
+        looked_up = {p for p in required if self.cfg.profile_lookup and f"{intent}.{p}" in self.cfg.profile_fill}
+        return [s for s, filled in self._fills[intent] if required and not required <= filled and not looked_up - filled]
 
     def _date_params(self, intent: str) -> set[str]:
         return {p for p, sch in self.p.tools[intent].properties.items() if sch.get("format") == "date"}
@@ -99,16 +104,44 @@ class Composer:
     def compose(self, i: int) -> Outcome:
         out = Outcome(None)
         kind = self.kind_of(i)
-        for attempt in range(self.cfg.max_attempts):
+        flow = self.flow_of(i, kind)
+        # A conversation that cannot be written in its attempts gives way to a single turn of its kind, so
+        # no index is lost to a flow (its own attempts, then the single turn's, each from their own stream).
+        for attempt in range(self.cfg.max_attempts * (2 if flow else 1)):
             rng = random.Random(f"{self.cfg.seed}/{i}/{attempt}")
             try:
-                out.sample = self.attempt(i, kind, rng)
+                if flow and attempt < self.cfg.max_attempts:
+                    out.sample = self.conversations.compose(i, flow, rng)
+                else:
+                    out.sample = self.attempt(i, kind, rng)
                 return out
             except Retry:
                 continue
             except Drop as d:
                 out.drops.append({"index": i, "attempt": attempt, "kind": kind, **d.record()})
         return out
+
+    def flow_of(self, i: int, kind: str):
+        """The conversation flow of sample i, or None for a single turn: each flow takes its configured
+        share of all samples out of its kind's share."""
+        flows = [(n, f) for n, f in sorted((self.p.flows or {}).items()) if f.kind == kind and self.cfg.flow_shares.get(n, 0) > 0]
+        if not flows:
+            return None
+        u = random.Random(f"{self.cfg.seed}/{i}/flow").random() * getattr(self.cfg.mix, kind)
+        for name, flow in flows:
+            u -= self.cfg.flow_shares[name]
+            if u < 0:
+                return flow
+        return None
+
+    @property
+    def conversations(self):
+        """Built on first use: a run without flows never loads observations or profiles."""
+        if self._conversations is None:
+            from engine.converse import Conversations
+
+            self._conversations = Conversations(self)
+        return self._conversations
 
     # -- one attempt ----------------------------------------------------------------------------
     def _today(self, rng: random.Random) -> date:
@@ -130,6 +163,8 @@ class Composer:
     def _style(self, kind: str, rng: random.Random) -> str:
         if kind == "positive":
             return "plain"
+        if rng.random() < self.cfg.no_tool_share:
+            return "no_tool"
         if self.styles["beyond"] and rng.random() < self.cfg.beyond_horizon_share:
             return "beyond"
         style = "clarify" if rng.random() < self.cfg.clarify_share else "hard"
@@ -147,6 +182,8 @@ class Composer:
                 raise Retry
             return self._negative(i, intent or self._pick(self.negatives, rng), today, rng)
         style = self._style(kind, rng)
+        if style == "no_tool":
+            return self._no_tool(i, today, rng)
         intent = self._pick([n for n in self.styles[style] if intent in (None, n)], rng)
         tool = self.p.tools[intent]
         params, missing = self._params(intent, style, rng)
@@ -159,11 +196,26 @@ class Composer:
         tags = sorted({t for entry, _, _ in used.values() for t in entry.tags if t in self.filler.hard_tags})
         tags += [f"clarify:{p}" for p in gold.missing]
         reply = self._answer(i, intent, gold, used, style, today, rng)
+        if self.cfg.reasoning and reply.get("tool_calls"):
+            reply["reasoning_content"] = self.rationale.text(today, [(e.surface, r.value) for e, r, _ in used.values()])
         if gold.unclear:
             tags.append("ambiguous")
         if style == "beyond":
             tags.append("beyond_horizon")
-        return self._sample(i, kind, intent, today, text, reply, tags, deriv, used)
+        return self._sample(i, kind, intent, today, text, reply, tags, deriv, used, self.offer.choose(rng, {intent}))
+
+    def _no_tool(self, i: int, today: date, rng: random.Random) -> Sample:
+        """A complete request whose tool this sample does not offer: the assistant says so, no call."""
+        intent = self._pick(self.tool_intents, rng)
+        tool = self.p.tools[intent]
+        params, _ = self._params(intent, "plain", rng)
+        deriv = self.expander.expand(intent, rng, params)
+        surfaces, used = self.drawer.fill(tool, deriv.chunks, "plain", today, rng)
+        text, readings = self.verifier.readings_of(deriv.chunks, surfaces)
+        self.gold.call(tool, used, [], readings, text, today)  # read as that tool's request, and only so
+        names = self.offer.without(rng, intent)
+        reply = {"role": "assistant", "content": self.replies.no_tool(tool, names, rng)}
+        return self._sample(i, "hard", intent, today, text, reply, ["no_tool"], deriv, used, names)
 
     def _answer(self, i: int, intent: str, gold: Gold, used: dict, style: str, today: date, rng: random.Random) -> dict:
         """The assistant's turn: a question (what is unclear, else what is missing), a reply, or the call."""
@@ -199,10 +251,11 @@ class Composer:
         keys = [k for k in (self.p.grammar.reply_keys.get(r) for r in deriv.rules) if k is not None]
         key = self.gold.reply_key(intent, [k for _, k in keys], readings, text, today)
         try:
-            content = self.replies.answer(intent, key, today, slots, rng)
+            names = self.offer.choose(rng, set())
+            content = self.replies.answer(intent, key, today, slots, rng, names)
         except NoReply:
             raise Retry from None
-        sample = self._sample(i, "negative", intent, today, text, {"role": "assistant", "content": content}, [f"negative:{intent}"], deriv, {})
+        sample = self._sample(i, "negative", intent, today, text, {"role": "assistant", "content": content}, [f"negative:{intent}"], deriv, {}, names)
         sample.provenance["slots"] = named
         sample.provenance["reply_key"] = key
         return sample
@@ -217,6 +270,8 @@ class Composer:
                 raise Retry
             k = 1 if len(required) == 1 or rng.random() < 0.75 else 2
             missing = set(rng.sample(sorted(required), k))
+            if self.cfg.profile_lookup and any(f"{intent}.{p}" in self.cfg.profile_fill for p in missing):
+                raise Retry  # looked up in the profile, not asked: a conversation (flow profile_weather) shows it
             sets = [s for s, f in filled if f & required == required - missing]
         else:  # plain, hard, ambiguous and beyond forms state every required parameter
             missing = set()
@@ -241,7 +296,7 @@ class Composer:
         call_id = "call_" + hashlib.sha1(sid.encode()).hexdigest()[:16]
         return {"id": call_id, "type": "function", "function": {"name": intent, "arguments": json.dumps(args, ensure_ascii=False)}}
 
-    def _sample(self, i, kind, intent, today, text, reply, tags, deriv, used) -> Sample:
+    def _sample(self, i, kind, intent, today, text, reply, tags, deriv, used, names: list[str]) -> Sample:
         provenance = {
             "grammar": self.p.grammar.intents[intent].file,
             "rules": list(dict.fromkeys(r.split("__", 1)[-1] for r in deriv.rules)),
@@ -252,8 +307,8 @@ class Composer:
         }
         return Sample(
             id=self._sid(i), kind=kind, intent=intent, tags=tags, today=today.isoformat(),
-            messages=[{"role": "system", "content": self.replies.system(today)}, {"role": "user", "content": text}, reply],
-            tools=self.offered, provenance=provenance,
+            messages=[{"role": "system", "content": self.replies.system(today, names)}, {"role": "user", "content": text}, reply],
+            tools=self.offer.shown(names), provenance=provenance,
         )
 
 

@@ -104,6 +104,20 @@ class GenerateConfig(BaseModel):
     beyond_horizon_share: float = Field(0.05, ge=0, le=1)  # of hard samples of such a tool
     price_floor: "PriceFloor | None" = None
     tools_file: bool = True  # write tools.json once beside samples.jsonl; samples name the tools they offer
+    # Conversations: the share of all samples each flow (grammars/flows/<name>.toml) takes, out of its kind's
+    # share of the mix; the rest of each kind are single turns.
+    flow_shares: dict[str, float] = Field(default_factory=dict)
+    # A required argument the user's profile can give ("tool.param" -> profile field) is looked up with
+    # get_user_profile instead of asked for, when profile_lookup is on; profiles lack each field this often.
+    profile_lookup: bool = True
+    profile_fill: dict[str, str] = Field(default_factory=dict)
+    profile_lacking: float = Field(0.2, ge=0, le=1)
+    # Tool lists (engine/offer.py): the share of samples offering a subset of the tools (always holding what
+    # the sample needs), and the share of hard samples whose request needs a tool that is not offered.
+    tool_subset_share: float = Field(0.0, ge=0, le=1)
+    no_tool_share: float = Field(0.0, ge=0, le=1)
+    # Add a short rationale (reasoning_content) to each assistant call, built only from what fired.
+    reasoning: bool = False
 
     @field_validator("n")
     @classmethod
@@ -111,6 +125,13 @@ class GenerateConfig(BaseModel):
         if v > MAX_N:
             raise ValueError(f"at most {MAX_N:,} samples a run (about {MAX_N * 1300 / 1e12:.1f} TB); got {v:,}")
         return v
+
+    @model_validator(mode="after")
+    def _flows_fit_the_mix(self):
+        for share in self.flow_shares.values():
+            if not 0 <= share <= 1:
+                raise ValueError(f"flow_shares: a share is between 0 and 1, got {share}")
+        return self
 
     @field_validator("today_range")
     @classmethod
@@ -176,8 +197,15 @@ def check_against_project(config: GenerateConfig, project, config_path: Path | N
               ("form_rates", config.form_rates, tags, "tag no lexicon uses"),
               ("form_intents", config.form_intents, tags, "tag no lexicon uses"),
               ("forecast_days", config.forecast_days, tools, "tool"),
-              ("intent_weights", config.intent_weights, intents, "intent (grammar)")]
+              ("intent_weights", config.intent_weights, intents, "intent (grammar)"),
+              ("flow_shares", config.flow_shares, set(project.flows or {}), "flow (grammars/flows/*.toml)"),
+              ("profile_fill", [k.split(".")[0] for k in config.profile_fill], tools, "tool")]
     checks += [(f"form_intents.{t}", v, intents, "intent (grammar)") for t, v in config.form_intents.items()]
+    for name, flow in (project.flows or {}).items():  # each kind's flows fit in that kind's share
+        total = sum(config.flow_shares.get(n, 0) for n, f in project.flows.items() if f.kind == flow.kind)
+        if total > getattr(config.mix, flow.kind) + 1e-9:
+            raise CallgramError(f"flow_shares: the {flow.kind} flows take {total:g}, more than mix gives {flow.kind} samples "
+                                f"({getattr(config.mix, flow.kind):g})", *_where("flow_shares", name, config_path, project.paths.root))
     for key, names, known, what in checks:
         for name in names:
             if name not in known:

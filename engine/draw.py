@@ -86,6 +86,11 @@ class SlotDrawer:
         return True
 
     @staticmethod
+    def clashing(tool, args: dict) -> bool:
+        """Whether two arguments that must differ (origin and destination) are the same."""
+        return any(len({args[p] for p in group if p in args}) < len([p for p in group if p in args]) for group in tool.distinct)
+
+    @staticmethod
     def _clashes(tool, param: str, value, used) -> bool:
         for group in tool.distinct:
             if param in group and any(p in used and used[p][1].value == value for p in group if p != param):

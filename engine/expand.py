@@ -48,7 +48,8 @@ class Expander:
         self.bits: dict[str, dict[str, int]] = {}
         for name in grammar.intents:
             tool = grammar.intents[name].tool
-            self.bits[name] = {p: 1 << i for i, p in enumerate(tool.bindable)} if tool else {}
+            names = list(tool.bindable) if tool else sorted({p for i, p in grammar.params.values() if i == name})  # turn grammars
+            self.bits[name] = {p: 1 << i for i, p in enumerate(names)}
         self.alts = {name: [(tuple(r.expansion), self._weight(r)) for r in rules] for name, rules in grammar.rules.items()}
         self.height = self._heights()
         self.masks = self._masks()
@@ -131,13 +132,13 @@ class Expander:
         return [{p for p in names if m & self.bits[intent][p]} for m in sorted(self.masks[intent])]
 
     # -- walking ------------------------------------------------------------------------------
-    def expand(self, intent: str, rng: random.Random, params: set[str]) -> Derivation:
-        """One derivation of ``intent`` binding exactly ``params``."""
+    def expand(self, intent: str, rng: random.Random, params: set[str], start: str | None = None) -> Derivation:
+        """One derivation of ``intent`` binding exactly ``params`` (from its rule ``start``, if given)."""
         target = self.mask(intent, params)
-        if target not in self.masks[intent]:
-            raise ValueError(f"{intent} cannot bind exactly {sorted(params)}")
+        if target not in self.masks[start or intent]:
+            raise ValueError(f"{start or intent} cannot bind exactly {sorted(params)}")
         out = Derivation(intent)
-        self._walk(intent, target, rng, 0, out, None)
+        self._walk(start or intent, target, rng, 0, out, None)
         return out
 
     def _walk(self, name: str, target: int, rng: random.Random, depth: int, out: Derivation, param: str | None) -> None:

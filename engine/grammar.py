@@ -61,7 +61,7 @@ class Grammar:
 
     def left_out(self, terminal: str) -> frozenset[str]:
         """Tags of the lexicon forms slot ``terminal`` does not read (its grammar's ``// lexicon X without``)."""
-        intent = self.intents.get(terminal.split("__", 1)[0])
+        intent = self.intents.get(terminal.removeprefix("turns__").split("__", 1)[0])
         return intent.without.get(self.slots[terminal], frozenset()) if intent else frozenset()
 
 
@@ -138,12 +138,20 @@ def _module_part(part: str) -> tuple[str, frozenset[str]]:
     return name, frozenset(bytes.fromhex(tags).decode().split(",")) if tags else frozenset()
 
 
-def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=str) -> Grammar:
-    """Discover, check and compile every ``*.lark`` intent in ``folder``."""
+def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=str, turns: bool = False) -> Grammar | None:
+    """Discover, check and compile every ``*.lark`` intent in ``folder``.
+
+    With ``turns``, the follow-up turns of conversations in ``folder/turns/`` instead (None if there are
+    none): each file is a kind of turn (an answer, a change), binding any tool's parameter names, and a
+    rule named like a tool marks the readings that ask for that tool (see engine/turns.py).
+    """
     intents: dict[str, Intent] = {}
     import_paths = [lexicon_loader(lexicons, folder)]
-    for path in sorted(folder.glob("*.lark")):
-        intents[path.stem] = Intent(path.stem, rel(path), read_text(path, rel(path)), tools.get(path.stem))
+    prefix = "turns." if turns else ""
+    for path in sorted((folder / "turns" if turns else folder).glob("*.lark")):
+        intents[path.stem] = Intent(path.stem, rel(path), read_text(path, rel(path)), None if turns else tools.get(path.stem))
+    if not intents and turns:
+        return None
     if not intents:
         raise CallgramError("no grammars (*.lark) found", rel(folder))
     errors: list[CallgramError] = []
@@ -154,7 +162,7 @@ def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=s
         except CallgramError as e:
             errors.append(e)
             intent.source = ""  # already reported: do not compile it again below
-    combined = "start: " + " | ".join(intents) + "\n" + "".join(f"%import {n}.start -> {n}\n" for n in intents)
+    combined = "start: " + " | ".join(intents) + "\n" + "".join(f"%import {prefix}{n}.start -> {n}\n" for n in intents)
     parser = None
     if not errors:
         try:
@@ -173,8 +181,22 @@ def load_grammar(folder: Path, lexicons: Lexicons, tools: dict[str, Tool], rel=s
             errors.append(CallgramError("grammars compile alone but not together", rel(folder)))
         raise errors[0] if len(errors) == 1 else ErrorList(errors)
     grammar = Grammar(intents=intents, lexicons=lexicons, parser=parser)
-    _index(grammar)
+    _index(grammar, turn_binds(tools) if turns else None, tools)
     return grammar
+
+
+# What a turn grammar may bind besides tool parameters: ``asked``, the parameter the assistant just asked for.
+ASKED = "asked"
+# ...and ``<param>_2``: the second value of a parameter said twice (北京和上海: city, city_2).
+SECOND = "_2"
+
+
+# ...and ``pick``: one of the results just shown (订第二个), booked with the tool the search's x-pick names.
+PICK = "pick"
+
+
+def turn_binds(tools: dict[str, Tool]) -> set[str]:
+    return {ASKED, PICK} | {name for tool in tools.values() for name in tool.bindable}
 
 
 def check_lexicon_imports(intent: Intent, lexicons: Lexicons) -> None:
@@ -235,7 +257,7 @@ def lark_error(e: Exception, file: str, source: str = "") -> CallgramError:
     return CallgramError(f"malformed grammar: {msg}", file, line, col)
 
 
-def _index(g: Grammar) -> None:
+def _index(g: Grammar, turn_names: set[str] | None = None, tools: dict | None = None) -> None:
     for rule in g.parser.rules:
         g.rules.setdefault(rule.origin.name, []).append(rule)
     placeholders = {lex.placeholder: lex.name for lex in g.lexicons.slots.values()}
@@ -249,6 +271,15 @@ def _index(g: Grammar) -> None:
                 g.slots[term.name] = owner
     answers = g.lexicons.data.get("answers", {})
     for name, intent in g.intents.items():
+        if turn_names is not None:  # a turn grammar: parameters by name (asked_* is what was asked), tools by rule name
+            own = f"turns__{name}__"
+            for rule in (r for r in g.rules if r.startswith(own)):
+                base = rule[len(own):]
+                if base in turn_names or base.startswith(ASKED + "_") or (base.endswith(SECOND) and base.removesuffix(SECOND) in turn_names):
+                    g.params[rule] = (name, ASKED if base.startswith(ASKED) else base)
+                elif base in tools:
+                    g.reply_keys[rule] = (name, base)
+            continue
         if intent.tool is None:
             # A negative's reply is chosen by the rule that derived the request ([<intent>.<rule>] in answers.toml).
             for key, entry in answers.get(name, {}).items():

@@ -16,7 +16,8 @@ from pathlib import Path
 from engine.errors import CallgramError, did_you_mean
 from engine.paths import read_text
 
-RESOLVERS = ("city", "date", "count", "literal")
+# ref: a word pointing back into the conversation (那边, 同一天); its value says to what (engine/context.py).
+RESOLVERS = ("city", "date", "count", "literal", "ref")
 _COLUMNS = ["surface", "value", "tags", "weight"]
 # Private-use characters stand for "any value of this lexicon" in verification templates.
 _PLACEHOLDER_BASE = 0xE000

@@ -1,6 +1,8 @@
 """``callgram parse``: the grammars used as a parser, to label real utterances. No keyword guessing."""
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import date
 
 from engine.derive import arguments, span_misplaced, waiting
@@ -11,10 +13,12 @@ from engine.verify import Verifier
 class UtteranceParser:
     """Reads an utterance into {text, intent, arguments, clarify, error}."""
 
-    def __init__(self, project):
+    def __init__(self, project, profile_fill: dict[str, str] | None = None):
         self.p = project
         self.verifier = Verifier(project.grammar)
         self.filler = SlotFiller(project.lexicons, [])
+        self.profile_fill = profile_fill or {}
+        self._reader = None
 
     def parse(self, text: str, today: date) -> dict:
         out = {"text": text, "intent": None, "arguments": None, "clarify": [], "error": None, "negative": None, "reply_key": None}
@@ -70,3 +74,129 @@ class UtteranceParser:
         later = waiting(final)
         unresolved = {p for p, v in final.items() if isinstance(v, tuple)} - later
         return {p: v for p, v in final.items() if not isinstance(v, tuple)}, problems, (unresolved, later)
+
+    # -- in context -------------------------------------------------------------------------------
+    def parse_conversation(self, conv: dict, today: date, cap: int) -> dict:
+        """The call (or question) for the last user turn of ``{"messages": [...], "today": ..., "profile": {...}}``,
+        with what earlier turns settled carried over. The log's own assistant calls are taken as made; between
+        user turns with no assistant turn logged, the assistant is taken to have done what callgram's would."""
+        from engine.context import Reader, State, result_items
+        from engine.policy import Move, Policy
+
+        if self._reader is None:
+            self._reader = Reader(self.p, self.p.turns, self.filler)
+        reader, policy = self._reader, Policy(self.p.tools, self.profile_fill)
+        out = {"text": None, "intent": None, "arguments": None, "clarify": [], "error": None, "negative": None, "reply_key": None, "turn": None}
+        messages = conv.get("messages")
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            out["error"] = "a conversation is {\"messages\": [{\"role\": ..., \"content\": ...}, ...]}"
+            return out
+        profile = conv.get("profile")
+        state = State(profile=profile if isinstance(profile, dict) else None)
+        lookup = state.profile is None and bool(self.profile_fill)
+        pending_user = False
+        for k, m in enumerate(messages):
+            role, content = m.get("role"), m.get("content")
+            if role == "user":
+                if pending_user:  # two user turns in a row: the assistant did what it would have
+                    state = Policy.after(state, policy.next_move(state, lookup=False))
+                text = str(content or "").strip()
+                if len(text) > cap:
+                    out["error"] = f"messages[{k}]: {len(text)} characters, over the cap of {cap}"
+                    return out
+                states = reader.states(text, state, today)
+                out["text"] = text
+                if len(states) != 1:
+                    out["error"] = f"messages[{k}]: " + ("no reading in this context" if not states else f"ambiguous: {len(states)} readings in this context")
+                    return out
+                state = states[0]
+                out["turn"] = state.turn
+                pending_user = True
+            elif role == "assistant":
+                pending_user = False
+                for call in m.get("tool_calls") or []:
+                    fn = call.get("function", {})
+                    try:
+                        args = json.loads(fn.get("arguments") or "{}")
+                    except (TypeError, ValueError):
+                        args = {}
+                    if fn.get("name") in self.p.tools and fn.get("name") != "get_user_profile":
+                        state = Policy.after(replace(state, intent=fn["name"]), Move("call", fn["name"], args))
+                if content and not m.get("tool_calls"):  # a question: what callgram's assistant would have asked
+                    move = policy.next_move(state, lookup=False)
+                    state = Policy.after(state, move) if move.kind == "ask" else state
+            elif role == "tool" and isinstance(content, str):
+                try:
+                    data = json.loads(content)
+                except ValueError:
+                    continue
+                if isinstance(data, dict) and any(k in data for k in set(self.profile_fill.values())):
+                    state = replace(state, profile=data)
+                elif state.called and state.intent in self.p.tools:
+                    state = replace(state, items=result_items(self.p.tools[state.intent], data))
+        if not pending_user:
+            out["error"] = "the conversation does not end with a user turn"
+            return out
+        if state.turn == "negative":
+            out["negative"] = True
+            return out
+        move = policy.next_move(state, lookup=False)
+        out["intent"], out["arguments"] = move.intent, dict(move.args)
+        out["clarify"] = list(move.params) if move.kind == "ask" else []
+        return out
+
+    def turn_problems(self, messages: list[dict], today: date) -> tuple[int, list[str]]:
+        """Replays a generated conversation: each user turn must have one reading in its context, and each
+        assistant move after it must be the one that state calls for (a look-up, a question for exactly
+        what is missing, or the call with every argument). A turn marked "weight": 0 (a wrong call shown
+        for a correction) is not judged, but the next user turn is read after it. Returns (turns, problems)."""
+        from engine.context import Reader, State, result_items
+        from engine.policy import Move, Policy
+
+        if self._reader is None:
+            self._reader = Reader(self.p, self.p.turns, self.filler)
+        reader, state, judged, turns, problems = self._reader, State(), None, 0, []
+        policy = Policy(self.p.tools, self.profile_fill)
+        looked_up = False
+        for k, m in enumerate(messages):
+            role, calls = m.get("role"), m.get("tool_calls") or []
+            if role == "user":
+                turns += 1
+                states = reader.states(str(m.get("content") or ""), state, today)
+                if len(states) != 1:
+                    problems.append(f"messages[{k}]: {len(states)} readings in context")
+                    return turns, problems
+                state = judged = states[0]
+            elif role == "assistant" and m.get("weight") == 0:
+                for call in calls:  # what the user's correction is read against
+                    state = Policy.after(state, Move("call", call["function"]["name"], json.loads(call["function"]["arguments"] or "{}")))
+            elif role == "assistant" and judged is not None:
+                names = [c["function"]["name"] for c in calls]
+                looked_up = names == ["get_user_profile"]
+                if names == ["get_user_profile"] and policy.next_move(judged, lookup=bool(self.profile_fill)).kind == "lookup":
+                    continue  # the profile comes in the tool message; the move after it is judged next
+                move = policy.next_move(judged, lookup=False)
+                if calls:
+                    made = [(c["function"]["name"], json.loads(c["function"]["arguments"] or "{}")) for c in calls]
+                    if move.kind != "call" or made != [(move.intent, move.args), *move.more]:
+                        problems.append(f"messages[{k}]: called {made}, context calls for {move.kind} {move.intent} {move.args} {list(move.params)}")
+                    state = Policy.after(judged, Move("call", made[0][0], made[0][1]))
+                elif move.kind == "call":
+                    problems.append(f"messages[{k}]: talks where the context calls {move.intent} {move.args}")
+                else:
+                    state = Policy.after(judged, move)
+                judged = None
+            elif role == "tool" and judged is not None and isinstance(m.get("content"), str):
+                try:
+                    data = json.loads(m["content"])
+                except ValueError:
+                    continue
+                if isinstance(data, dict) and looked_up:  # the profile get_user_profile returned
+                    judged = replace(judged, profile=data)
+                    state = replace(state, profile=data)
+            if role == "tool" and state.called and state.intent in self.p.tools:  # results a later turn may pick from
+                try:
+                    state = replace(state, items=result_items(self.p.tools[state.intent], json.loads(m.get("content") or "")))
+                except ValueError:
+                    pass
+        return turns, problems

@@ -21,11 +21,26 @@ class Replies:
         self.t = lexicons.table("replies")
         self.answers = lexicons.data.get("answers", {})
         self.weekdays = lexicons.table("date_words")["weekday_names"]
-        self.capabilities = capabilities(tools, self.t, lexicons.table("scaffold"))
+        self.tools = {t.name: t for t in tools}
+        self._words = lexicons.table("scaffold")
+        self._capabilities: dict[tuple, str] = {}
+        self.capabilities = self.capabilities_of(None)
 
-    def system(self, today: date) -> str:
-        return self.t["system"].format(assistant=self.t["assistant"], capabilities=self.capabilities,
+    def capabilities_of(self, names: list[str] | None) -> str:
+        """What the offered tools (all, when ``names`` is None) let the assistant do, as one phrase."""
+        key = tuple(names) if names is not None else tuple(self.tools)
+        if key not in self._capabilities:
+            self._capabilities[key] = capabilities([self.tools[n] for n in key], self.t, self._words)
+        return self._capabilities[key]
+
+    def system(self, today: date, names: list[str] | None = None) -> str:
+        return self.t["system"].format(assistant=self.t["assistant"], capabilities=self.capabilities_of(names),
                                        date=cn_date(today), weekday=self.weekdays[today.weekday()])
+
+    def no_tool(self, tool, names: list[str], rng: random.Random) -> str:
+        """Said when the request needs ``tool`` and the sample does not offer it: no call."""
+        task = task_of(tool.description, [*self.t["noun_separators"], *self._words["sentence_ends"]], self._words["task_prefixes"])
+        return rng.choice(self.t["no_tool"]).format(task=task, capabilities=self.capabilities_of(names))
 
     # -- clarification ------------------------------------------------------------------------
     def clarify(self, tool, missing: list[str], rng: random.Random) -> str:
@@ -60,7 +75,7 @@ class Replies:
     def has_answers(self, intent: str) -> bool:
         return any(isinstance(v, dict) for v in self.answers.get(intent, {}).values())
 
-    def answer(self, intent: str, key: str, today: date, slots: dict, rng: random.Random) -> str:
+    def answer(self, intent: str, key: str, today: date, slots: dict, rng: random.Random, names: list[str] | None = None) -> str:
         """A reply to a request of negative ``intent`` derived through rule ``key``.
 
         ``slots`` holds what the request named: ``asked`` (its DATE as one day) and ``city``.
@@ -70,7 +85,7 @@ class Replies:
         values = {
             "today_date": cn_date(today),
             "today_weekday": self.weekdays[today.weekday()],
-            "capabilities": self.capabilities,
+            "capabilities": self.capabilities_of(names),
             "assistant": self.t["assistant"],
         }
         if "asked" in slots:

@@ -157,6 +157,8 @@ class SlotFiller:
             r = resolve_int(surface, self.numerals)
         elif lex.resolver == "city":
             r = self._cities[lex.name].resolve(surface)
+        elif lex.resolver == "ref":  # resolved against the conversation (engine/context.py), never alone
+            return Resolved("ref", lex.value_of(surface), (), f"{lex.file}:{entry.line}: points back to a {lex.value_of(surface)}")
         else:
             where = f"{lex.file}:{entry.line}" if entry else f"{lex.file} pattern"
             r = Resolved("string", lex.value_of(surface), (), where)

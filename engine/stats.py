@@ -20,7 +20,7 @@ _S = pl.Struct
 # Only these fields are parsed; every other key of a line (tools, ids of calls, slot values) is skipped.
 _SCHEMA = {
     "id": pl.Utf8, "kind": pl.Utf8, "intent": pl.Utf8, "tags": pl.List(pl.Utf8), "today": pl.Utf8,
-    "messages": pl.List(_S({"role": pl.Utf8, "content": pl.Utf8,
+    "messages": pl.List(_S({"role": pl.Utf8, "content": pl.Utf8, "weight": pl.Int64,
                             "tool_calls": pl.List(_S({"function": _S({"name": pl.Utf8, "arguments": pl.Utf8})}))})),
     "provenance": _S({"grammar": pl.Utf8, "reply_key": pl.Utf8,
                       "slots": pl.List(_S({"param": pl.Utf8, "terminal": pl.Utf8, "surface": pl.Utf8}))}),
@@ -57,18 +57,29 @@ def read_samples(path: Path) -> pl.DataFrame:
     roles = pl.col("messages").list.eval(pl.element().struct.field("role"))
     from_end = roles.list.reverse().list.eval(pl.element() == "user").list.arg_max()
     last_user = roles.list.len() - 1 - from_end
+    # The answer to the last user turn: the first assistant message after it that is trained on (a wrong
+    # call shown for a correction carries weight 0 and is skipped).
+    after = pl.col("messages").list.eval(
+        (pl.element().struct.field("role") == "assistant") & (pl.element().struct.field("weight").fill_null(1) != 0))
+    index = pl.int_ranges(0, roles.list.len())
+    answer_at = pl.struct(after=after, index=index, last=last_user).map_elements(
+        lambda r: next((i for ok, i in zip(r["after"], r["index"]) if ok and i > r["last"]), None), return_dtype=pl.Int64)
     df = raw.with_columns(
         has_user=roles.list.contains("user").fill_null(False),
         user=pl.col("messages").list.get(last_user, null_on_oob=True).struct.field("content"),
-        answer=pl.col("messages").list.get(last_user + 1, null_on_oob=True),
+        answer=pl.col("messages").list.get(answer_at, null_on_oob=True),
     ).with_columns(
         reply=pl.col("answer").struct.field("content"),
         call=pl.col("answer").struct.field("tool_calls").list.first().struct.field("function"),
     ).select(
         "id", "kind", "intent", pl.col("tags").fill_null([]), "today", pl.col("today").str.to_date(strict=False).alias("day"),
         pl.when("has_user").then("user").alias("user"), "reply",
+        # every user turn, for how distinct whole conversations are (a fragment answer alone repeats: 明天)
+        pl.col("messages").list.eval(pl.element().filter(pl.element().struct.field("role") == "user").struct.field("content"))
+          .list.join(" / ").alias("dialogue"),
         pl.col("call").struct.field("name").alias("call_name"), pl.col("call").struct.field("arguments").alias("call_args"),
         pl.col("provenance").struct.field("slots").alias("slots"), pl.col("provenance").struct.field("reply_key").alias("reply_key"),
+        "messages",
     )
     if df.height == 0:
         raise CallgramError("no samples", files[0])
@@ -145,9 +156,25 @@ def mix(df: pl.DataFrame) -> dict:
     return out
 
 
+def conversations(df: pl.DataFrame, shares: dict[str, float]) -> dict:
+    """Per flow: count, share against its configured share, and user turns per conversation."""
+    flows = df.with_columns(
+        flow=pl.col("tags").list.eval(pl.element().filter(pl.element().str.starts_with("flow:")).str.slice(5)).list.first(),
+        turns=pl.col("messages").list.eval((pl.element().struct.field("role") == "user").cast(pl.Int32)).list.sum(),
+    ).filter(pl.col("flow").is_not_null())
+    n = df.height
+    out = {"samples": flows.height, "share": flows.height / n, "flows": {}}
+    for flow in sorted(set(flows["flow"].to_list()) | set(shares)):
+        part = flows.filter(pl.col("flow") == flow)
+        turns = part["turns"]
+        out["flows"][flow] = {"count": part.height, "share": part.height / n, "configured": shares.get(flow),
+                              "turns": {"mean": turns.mean(), "max": turns.max()} if part.height else {}}
+    return out
+
+
 def distinctness(df: pl.DataFrame, norm: Normalizer) -> dict:
     """Per kind (and overall): exact-distinct and near-distinct ratio of user turns."""
-    keyed = df.select("kind", "user", norm.expr("user").alias("near"))
+    keyed = df.select("kind", pl.col("dialogue").alias("user"), norm.expr("dialogue").alias("near"))
     out = {}
     for kind, frame in [("all", keyed)] + sorted(keyed.partition_by("kind", as_dict=True).items()):
         kind = kind[0] if isinstance(kind, tuple) else kind
@@ -339,17 +366,22 @@ def build_report(path: Path, root: Path, workers: int = 1, reparse: bool = True)
     read_s = time.perf_counter() - start
     manifest = load_manifest(path)
     config = manifest.get("config") or {}
+    if "profile_fill" not in config:  # a file without its manifest: the project's own defaults
+        from engine.config import project_defaults
+
+        config = {**config, "profile_fill": project_defaults(root).get("profile_fill", {})}
     project = _project(root)
     tables = project.lexicons.data
     report = {"file": str(path), "samples": df.height, "mix": mix(df),
               "distinct": distinctness(df, Normalizer.from_table(tables.get("normalize", {})))}
     report["values"], checks = values(df, project, config)
+    report["conversations"] = conversations(df, config.get("flow_shares") or {})
     report["surface"] = surface_families(df)
     report["bad_patterns"], checks["bad_pattern"] = bad_patterns(df, load_bad_patterns(project.paths.lexicons / "bad_patterns.toml"))
     if reparse:
         from engine.audit import Auditor
 
-        audit = Auditor(project, config.get("forecast_days")).run(df, workers)
+        audit = Auditor(project, config.get("forecast_days"), config.get("profile_fill")).run(df, workers)
         checks.update(audit["checks"])
         report["reparse"] = audit["reparse"]
     report["checks"] = checks

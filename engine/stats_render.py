@@ -12,6 +12,8 @@ def render(report: dict, console: Console) -> None:
     console.print(f"[bold]{report['file']}[/]: {report['samples']} samples")
     _mix(report["mix"], console)
     _distinct(report["distinct"], console)
+    if "conversations" in report:
+        _conversations(report["conversations"], console)
     _values(report["values"], console)
     _surface(report["surface"], console)
     _bad_patterns(report["bad_patterns"], console)
@@ -23,6 +25,17 @@ def render(report: dict, console: Console) -> None:
         rp = report["reparse"]
         extra = f"; re-parse {rp['distinct']} distinct turns in {rp['seconds']}s ({rp['workers']} worker(s))"
     console.print(f"read in {secs['read']}s{extra}; total {secs['total']}s")
+
+
+def _conversations(conv: dict, console: Console) -> None:
+    t = Table(title=f"conversations: {conv['samples']} ({_pct(conv['share'])})", title_justify="left")
+    for col in ("flow", "count", "share", "configured", "user turns (mean / max)"):
+        t.add_column(col, justify="left" if col == "flow" else "right")
+    for name, f in conv["flows"].items():
+        turns = f["turns"]
+        t.add_row(name, str(f["count"]), _pct(f["share"]), _pct(f["configured"]) if f["configured"] is not None else "-",
+                  f"{turns['mean']:.1f} / {turns['max']}" if turns else "-")
+    console.print(t)
 
 
 def _pct(x: float) -> str:

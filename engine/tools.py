@@ -18,7 +18,9 @@ _SCHEMA_KEYWORDS = {
     "maxItems", "uniqueItems", "default", "examples", "properties", "required",
     "additionalProperties", "oneOf", "anyOf", "allOf", "not", "title", "multipleOf",
 }
-_TOP_KEYWORDS = {"name", "description", "parameters", "strict"}
+# x-result: the shape of the tool's result (engine/observe.py makes fake ones from it); never offered to a model.
+# x-pick: a result item the user picks (订第二个) is booked with another tool (engine/context.py pick).
+_TOP_KEYWORDS = {"name", "description", "parameters", "strict", "x-result", "x-pick"}
 
 
 class Tool(BaseModel):
@@ -31,6 +33,13 @@ class Tool(BaseModel):
     parameters: dict[str, Any]
     file: str
     validator: Any = None
+    result_schema: dict[str, Any] | None = None
+    pick: dict[str, Any] | None = None  # x-pick: {"tool", "noun", "item": {arg: field}, "args": {arg: search arg}, "price", "time", "rating", "windows"}
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The JSON Schema of the tool's result with its generation hints (``x-result``; engine/observe.py), or None."""
+        return self.result_schema
 
     @property
     def properties(self) -> dict[str, dict]:
@@ -81,7 +90,7 @@ def _check_keywords(schema: dict, where: str, text: str, shown: str) -> None:
     for key, value in schema.items():
         if key not in _SCHEMA_KEYWORDS and not key.startswith("x-"):
             line, col = locate(text, f'"{key}"', text.find(f'"{where.rsplit("/", 1)[-1]}"'))
-            name = f"parameter {where.split('/')[2]!r}" if where.count("/") >= 2 else where
+            name = f"parameter {where.split('/')[2]!r}" if where.count("/") >= 2 and where.startswith("parameters") else where
             raise CallgramError(f"{name}: unknown schema keyword {key!r}{did_you_mean(key, _SCHEMA_KEYWORDS)}", shown, line, col)
         if key == "properties" and isinstance(value, dict):
             for pname, sub in value.items():
@@ -161,4 +170,23 @@ def load_tool(path: Path, shown: str) -> Tool:
         needle = json.dumps(e.instance, ensure_ascii=False) if isinstance(e.instance, (str, int, float)) else f'"{e.path[-1] if e.path else "parameters"}"'
         raise CallgramError(f"invalid JSON Schema at {where}: {e.message}", shown, *locate(text, needle)) from None
     validator = jsonschema.Draft202012Validator(params, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-    return Tool(name=name, description=data["description"], parameters=params, file=shown, validator=validator)
+    result = data.get("x-result")
+    if result is not None:
+        _check_result(result, text, shown)
+    pick = data.get("x-pick")
+    if pick is not None and (not isinstance(pick, dict) or not isinstance(pick.get("tool"), str) or not isinstance(pick.get("item"), dict)):
+        raise CallgramError('"x-pick" needs "tool" (the tool that books an item) and "item" ({argument: item field})', shown, *locate(text, '"x-pick"'))
+    return Tool(name=name, description=data["description"], parameters=params, file=shown, validator=validator, result_schema=result, pick=pick)
+
+
+def _check_result(result: Any, text: str, shown: str) -> None:
+    """``x-result`` is a JSON Schema object, keyword typos refused as in parameters (its hints are checked
+    where they are read, engine/observe.py)."""
+    where = locate(text, '"x-result"')
+    if not isinstance(result, dict):
+        raise CallgramError('"x-result" must be a JSON Schema object', shown, *where)
+    _check_keywords(result, "x-result", text, shown)
+    try:
+        jsonschema.Draft202012Validator.check_schema(result)
+    except jsonschema.SchemaError as e:
+        raise CallgramError(f"invalid JSON Schema in x-result at {'/'.join(str(p) for p in e.path) or '(root)'}: {e.message}", shown, *where) from None

@@ -20,7 +20,7 @@ def project():
 
 @pytest.fixture(scope="session")
 def composer(project):
-    return Composer(project, project_config(ROOT, seed=7))
+    return Composer(project, project_config(ROOT, seed=7, flow_shares={}))  # single turns: conversations have test_converse.py
 
 
 @pytest.fixture
@@ -33,6 +33,8 @@ def project_copy(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def shipped_samples(project):
-    """3,000 samples as a plain ``callgram generate --seed 21`` writes them (project defaults applied)."""
+    """The single-turn samples among 3,000 as a plain ``callgram generate --seed 21`` writes them (project
+    defaults applied); conversations are tested in test_converse.py."""
     c = Composer(project, project_config(ROOT, seed=21))
-    return [s for s in (c.compose(i).sample for i in range(3000)) if s is not None]
+    samples = (c.compose(i).sample for i in range(3000) if c.flow_of(i, c.kind_of(i)) is None)
+    return [s for s in samples if s is not None]

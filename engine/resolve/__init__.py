@@ -25,7 +25,7 @@ class Resolved:
     @property
     def ok(self) -> bool:
         """True when the value is usable as gold (not ambiguous, invalid or unknown)."""
-        return self.type not in ("ambiguous", "invalid", "unknown")
+        return self.type not in ("ambiguous", "invalid", "unknown", "ref")
 
     def as_json(self, text: str) -> dict:
         """The ``callgram resolve --json`` object (RESOLVER_RULES.md, last section)."""

@@ -1,0 +1,290 @@
+"""Conversations: what a user turn means in its context, and what the assistant does next.
+
+A turn is read by every grammar: the intent grammars (a request of its own) and the turn grammars in
+``grammars/turns/`` (an answer to a question, a change to the call just made, a request about the same
+place, a plan stated before any request). Each reading either makes sense in the context (:class:`State`)
+and gives the next state, or does not and is no reading here. Generation writes a turn only when every
+reading that makes sense gives the same next state (as single turns are verified in engine/gold.py), and
+``callgram parse`` reads real conversations the same way. The assistant's move follows from the state
+alone (engine/policy.py): ask for what is missing, look it up in the user's profile, or call.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from engine.derive import arguments, span_misplaced
+from engine.grammar import ASKED, SECOND
+from engine.verify import Reading
+
+
+@dataclass(frozen=True)
+class State:
+    """What the conversation has settled before the assistant's next move."""
+
+    intent: str | None = None  # the tool being asked for, or last called
+    args: dict = field(default_factory=dict)  # its arguments so far
+    asked: tuple[str, ...] = ()  # what the assistant's last turn asked for
+    called: bool = False  # the assistant's last turn called ``intent`` with ``args``
+    mentioned: dict = field(default_factory=dict)  # values a plan stated before any request
+    profile: dict | None = None  # the user's profile, once get_user_profile was called
+    turn: str = "start"  # how the last user turn was read: request, answer, change, refer, plan, negative
+    more: tuple = ()  # further (intent, args) calls asked for in the same turn (查北京和上海的天气)
+    recall: tuple = ()  # (parameter, profile field) the user left to the profile (回家 → home_city)
+    items: tuple = ()  # the results the last call showed, in order (a user may pick one: 订第二个)
+
+    def key(self) -> tuple:
+        """What two readings must agree on to be one reading."""
+        more = tuple((i, tuple(sorted(a.items()))) for i, a in self.more)
+        return (self.intent, tuple(sorted(self.args.items())), self.asked, tuple(sorted(self.mentioned.items())), self.turn == "negative", more, self.recall)
+
+
+class Reader:
+    """Reads user turns in context, for one project (its tools, intent grammars and turn grammars)."""
+
+    def __init__(self, project, turns_grammar, filler):
+        from engine.verify import Verifier
+
+        self.p = project
+        self.tools = project.tools
+        self.filler = filler
+        self.intents = Verifier(project.grammar)
+        self.turns = Verifier(turns_grammar) if turns_grammar is not None else None
+        self._lexicons_of: dict[tuple, set[str]] = {}
+
+    def readings(self, text: str) -> list[tuple[str, Reading]]:
+        """Every reading of ``text``: ("request", r) from an intent grammar, (turn kind, r) from a turn grammar."""
+        out = [("request", r) for r in self.intents.readings(text)]
+        if self.turns is not None:
+            out += [(r.intent, r) for r in self.turns.readings(text)]
+        return out
+
+    def states(self, text: str, state: State, today: date) -> list[State]:
+        """Every distinct next state a reading of ``text`` gives in ``state`` (one when the turn is clear)."""
+        found: dict[tuple, State] = {}
+        for kind, r in self.readings(text):
+            nxt = self.read(kind, r, text, state, today)
+            if nxt is not None:
+                found.setdefault(nxt.key(), nxt)
+        return [found[k] for k in sorted(found, key=repr)]
+
+    # -- one reading ---------------------------------------------------------------------------
+    def read(self, kind: str, r: Reading, text: str, state: State, today: date) -> State | None:
+        """The state after user turn ``text`` read as ``r``; None when that reading makes no sense here."""
+        if kind == "request":
+            return self._request(r, text, state, today)
+        if kind == "answer":
+            return self._answer(r, text, state, today)
+        if kind in ("change", "correct"):
+            nxt = self._change(r, text, state, today)
+            return nxt if nxt is None else replace(nxt, turn=kind)
+        if kind == "aside":  # a question of the user's own while a question is open: nothing changes
+            return replace(state, turn="aside") if state.asked and not r.params() else None
+        if kind == "refer":
+            return self._refer(r, text, state, today)
+        if kind == "plan":
+            return self._plan(r, text, state, today)
+        if kind == "both":
+            return self._both(r, text, state, today)
+        if kind == "memory":
+            return self._memory(r, text, state, today)
+        if kind == "pick":
+            return self._pick(r, text, state)
+        return None
+
+    def _request(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        tool = self.tools.get(r.intent)
+        if tool is None:  # a request no tool serves
+            return replace(state, intent=None, args={}, asked=(), called=False, turn="negative")
+        args = self._args(tool, {b.param: b for b in r.params()}, text, today, state)
+        if args is None:
+            return None
+        for p in tool.properties:  # a plan stated earlier fills what the request leaves out
+            if p not in args and p in state.mentioned:
+                args[p] = state.mentioned[p]
+        return State(tool.name, args, (), False, state.mentioned, state.profile, "request")
+
+    def _answer(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        if not state.asked or state.called or state.intent is None:
+            return None
+        tool = self.tools[state.intent]
+        bound = {}
+        for b in r.params():
+            if b.param == ASKED:  # the one asked parameter this value fits (said with a lexicon its grammar uses)
+                fits = [a for a in state.asked if b.terminal in self.param_lexicons(tool.name, a) and self._resolve(tool, a, b, text, today).ok]
+                if len(fits) != 1:
+                    return None
+                name = fits[0]
+            else:
+                name = b.param
+            if name not in state.asked or name in bound:
+                return None
+            bound[name] = b
+        new = self._args(tool, bound, text, today, state)
+        if new is None or not new or not _in_order(tool, {**state.args, **new}):
+            return None
+        return replace(state, args={**state.args, **new}, asked=(), turn="answer")
+
+    def _change(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        if not state.called or state.intent is None:
+            return None
+        tool = self.tools[state.intent]
+        bound = {b.param: b for b in r.params()}
+        if not bound or any(p not in tool.properties for p in bound):
+            return None
+        new = self._args(tool, bound, text, today, state)
+        if new is None or all(state.args.get(p) == v for p, v in new.items()):
+            return None  # 那后天呢 when the call was for 后天: no change
+        args = {**state.args, **new}
+        if tool.errors(args) or not _in_order(tool, args):
+            return None
+        return replace(state, args=args, asked=(), called=False, turn="change")
+
+    def _refer(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        keys = r.reply_keys()
+        if len(keys) != 1 or not state.called or keys[0] == state.intent:
+            return None
+        tool = self.tools[keys[0]]
+        args = self._args(tool, {b.param: b for b in r.params()}, text, today, state)
+        if args is None:
+            return None
+        return State(tool.name, args, (), False, state.mentioned, state.profile, "refer")
+
+    def _pick(self, r: Reading, text: str, state: State) -> State | None:
+        """One of the results just shown, booked with the tool the search's ``x-pick`` names."""
+        spec = self.tools[state.intent].pick if state.intent and state.called else None
+        bound = r.params()
+        if not spec or not state.items or len(bound) != 1:
+            return None
+        entry = self.p.lexicons.get(bound[0].terminal).by_surface.get(text[bound[0].start:bound[0].end])
+        if entry is None or not ({"any", spec["noun"]} & set(entry.tags)):
+            return None  # 那家 said of flights
+        item = pick_item(list(state.items), entry.value.split(":", 1)[1], spec)
+        if item is None:
+            return None
+        args = {p: item[f] for p, f in spec["item"].items() if f in item}
+        args.update({p: state.args[a] for p, a in spec.get("args", {}).items() if a in state.args})
+        return State(spec["tool"], args, (), False, state.mentioned, state.profile, "pick")
+
+    def _memory(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        """A request leaving some arguments to the profile (回家 → home_city): asked for by rule name."""
+        keys = r.reply_keys()
+        if len(keys) != 1:
+            return None
+        tool = self.tools[keys[0]]
+        bound, recall = {}, []
+        for b in r.params():
+            res = self._resolve(tool, b.param, b, text, today)
+            if res.type == "ref" and str(res.value).startswith("profile:"):
+                recall.append((b.param, res.value.split(":", 1)[1]))
+            else:
+                bound[b.param] = b
+        args = self._args(tool, bound, text, today, state)
+        if args is None or not recall or any(p in args for p, _ in recall):
+            return None
+        return State(tool.name, args, (), False, state.mentioned, state.profile, "memory", (), tuple(sorted(recall)))
+
+    def _both(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        """Two calls of one tool: the one parameter said twice gives each its value, the rest is shared."""
+        keys = r.reply_keys()
+        if len(keys) != 1:
+            return None
+        tool = self.tools[keys[0]]
+        by_param: dict[str, list] = {}
+        for b in sorted(r.params(), key=lambda b: (b.param.endswith(SECOND), b.start)):
+            by_param.setdefault(b.param.removesuffix(SECOND), []).append(b)
+        twice = [p for p, bs in by_param.items() if len(bs) == 2]
+        if len(twice) != 1 or any(len(bs) > 2 for bs in by_param.values()):
+            return None
+        shared = {p: bs[0] for p, bs in by_param.items() if p != twice[0]}
+        calls = [self._args(tool, {**shared, twice[0]: b}, text, today, state) for b in by_param[twice[0]]]
+        if any(c is None for c in calls) or calls[0] == calls[1]:
+            return None
+        if any(p in tool.required and p not in c for c in calls for p in tool.properties):
+            return None  # both complete, or it is no such request
+        return State(tool.name, calls[0], (), False, state.mentioned, state.profile, "both", ((tool.name, calls[1]),))
+
+    def _plan(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        if state.intent is not None:
+            return None  # a plan comes before any request
+        mentioned = dict(state.mentioned)
+        for b in r.params():
+            schema = self._schema(b.param)
+            res = self.filler.resolve(b.terminal, text[b.start:b.end], today, schema)
+            if not res.ok or b.param in mentioned:
+                return None
+            mentioned[b.param] = res.value
+        return replace(state, mentioned=mentioned, turn="plan")
+
+    # -- values --------------------------------------------------------------------------------
+    def _args(self, tool, bound: dict, text: str, today: date, state: State) -> dict | None:
+        """Arguments from bound names (a reference filled from the call before); None if any is unusable."""
+        resolved = {}
+        for name, b in bound.items():
+            if name not in tool.bindable:
+                return None
+            res = self._resolve(tool, name, b, text, today)
+            if res.type == "ref":
+                res = self._referent(res, state)
+            if res is None or not res.ok or span_misplaced(tool, name, res):
+                return None
+            resolved[name] = res
+        args = arguments(tool, resolved, self.filler.part_of_day)
+        if args is None or any(isinstance(v, tuple) for v in args.values()) or not _in_order(tool, args):
+            return None
+        return args
+
+    def _resolve(self, tool, name: str, b, text: str, today: date):
+        return self.filler.resolve(b.terminal, text[b.start:b.end], today, tool.bindable.get(name))
+
+    def _referent(self, res, state: State):
+        """那边 → the place of the call before (its city or destination); 同一天 → its day."""
+        from engine.resolve import Resolved
+
+        wanted = {"place": ("city", "destination"), "day": ("date", "check_in")}.get(res.value, ())
+        value = next((state.args[p] for p in wanted if p in state.args), None)
+        return None if value is None else Resolved("city" if res.value == "place" else "date", value, ("ref",), f"{res.rule}: {value}")
+
+    def param_lexicons(self, intent: str, param: str) -> set[str]:
+        """The lexicons the tool's own grammar binds ``param`` with (a city answers where, a date when)."""
+        key = (intent, param)
+        if key not in self._lexicons_of:
+            g = self.p.grammar
+            rules = g.rules.get(f"{intent}__{param}", [])
+            self._lexicons_of[key] = {g.slots[r.expansion[0].name] for r in rules if r.expansion and r.expansion[0].name in g.slots}
+        return self._lexicons_of[key]
+
+    def _schema(self, name: str) -> dict | None:
+        return next((t.bindable[name] for _, t in sorted(self.tools.items()) if name in t.bindable), None)
+
+
+def _in_order(tool, args: dict) -> bool:
+    """Arguments that must come later do (a check-out after the check-in)."""
+    return not any(a in args and b in args and args[a] <= args[b] for a, b in tool.after)
+
+
+def pick_item(items: list[dict], which: str, spec: dict) -> dict | None:
+    """The item ``which`` names (1, 2, last, cheapest, best, earliest, latest, or a part of the day), or
+    None when it names none or several (早上那班 with two morning flights)."""
+    if which.isdigit():
+        return items[int(which) - 1] if int(which) <= len(items) else None
+    if which == "last":
+        return items[-1] if len(items) > 1 else None
+    if which in spec.get("windows", {}):
+        lo, hi = spec["windows"][which]
+        inside = [i for i in items if lo <= str(i.get(spec["time"], "")) < hi]
+        return inside[0] if len(inside) == 1 else None
+    key, best = {"cheapest": (spec.get("price"), min), "best": (spec.get("rating"), max),
+                 "earliest": (spec.get("time"), min), "latest": (spec.get("time"), max)}.get(which, (None, None))
+    if key is None or any(key not in i for i in items):
+        return None
+    top = best(i[key] for i in items)
+    chosen = [i for i in items if i[key] == top]
+    return chosen[0] if len(chosen) == 1 else None
+
+
+def result_items(tool, result) -> tuple:
+    """The list a user can point into in a tool's result (flights, hotels), for a tool that has x-pick."""
+    if not getattr(tool, "pick", None) or not isinstance(result, dict):
+        return ()
+    return tuple(next((v for v in result.values() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)), ()))
