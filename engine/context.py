@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from engine.derive import arguments, span_misplaced
-from engine.grammar import ASKED, SECOND
+from engine.grammar import ASKED, PLUS, SECOND
+from engine.chart import REPLY
 from engine.verify import Reading
 
 
@@ -90,6 +91,8 @@ class Reader:
             return self._memory(r, text, state, today)
         if kind == "pick":
             return self._pick(r, text, state)
+        if kind == "two":
+            return self._two(r, text, state, today)
         return None
 
     def _request(self, r: Reading, text: str, state: State, today: date) -> State | None:
@@ -130,9 +133,17 @@ class Reader:
             return None
         tool = self.tools[state.intent]
         bound = {b.param: b for b in r.params()}
-        if not bound or any(p not in tool.properties for p in bound):
+        added = {p: b for p, b in bound.items() if p.endswith(PLUS)}
+        bound = {p: b for p, b in bound.items() if p not in added}
+        if not (bound or added) or any(p not in tool.properties for p in [*bound, *(a.removesuffix(PLUS) for a in added)]):
             return None
-        new = self._args(tool, bound, text, today, state)
+        new = self._args(tool, bound, text, today, state) if bound else {}
+        for name, b in added.items():  # 再加一个人: added to the argument as the call had it
+            base = name.removesuffix(PLUS)
+            res = self._resolve(tool, base, b, text, today)
+            if base not in state.args or not res.ok:
+                return None
+            new[base] = state.args[base] + res.value
         if new is None or all(state.args.get(p) == v for p, v in new.items()):
             return None  # 那后天呢 when the call was for 后天: no change
         args = {**state.args, **new}
@@ -165,6 +176,24 @@ class Reader:
         args = {p: item[f] for p, f in spec["item"].items() if f in item}
         args.update({p: state.args[a] for p, a in spec.get("args", {}).items() if a in state.args})
         return State(spec["tool"], args, (), False, state.mentioned, state.profile, "pick")
+
+    def _two(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        """Two tools in one turn: each binds what lies inside its own rule; the second may point back to
+        the first one's place and day (明天北京天气怎么样，再看看那边同一天的酒店)."""
+        marks = sorted((b for b in r.bindings if b.param == REPLY), key=lambda b: b.start)
+        if len(marks) != 2 or any(m.terminal not in self.tools for m in marks):
+            return None
+        first, second = (self.tools[m.terminal] for m in marks)
+        parts = [{b.param.removesuffix(SECOND): b for b in r.params() if m.start <= b.start and b.end <= m.end} for m in marks]
+        if sum(len(p) for p in parts) != len(r.params()):
+            return None
+        args1 = self._args(first, parts[0], text, today, state)
+        if args1 is None:
+            return None
+        args2 = self._args(second, parts[1], text, today, State(first.name, args1, called=True))
+        if args2 is None or any(p not in a for t, a in ((first, args1), (second, args2)) for p in t.required):
+            return None
+        return State(first.name, args1, (), False, state.mentioned, state.profile, "two", ((second.name, args2),))
 
     def _memory(self, r: Reading, text: str, state: State, today: date) -> State | None:
         """A request leaving some arguments to the profile (回家 → home_city): asked for by rule name."""

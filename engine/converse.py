@@ -198,6 +198,8 @@ class Conversations:
             raise Drop("schema", None, {"intent": move.intent, "arguments": move.args})
         if not self.c.plausible.price_ok(move.args):
             raise Retry
+        if any(isinstance(v, int) and self.c.plausible.weight(p, v) == 0 for p, v in move.args.items()):
+            raise Retry  # a party or a stay no one books, however the turns added up to it
         if self.c.drawer.clashing(tool, move.args):
             raise Retry  # 回家 to the city the flight leaves from
         for a, b in tool.after:  # the stay two turns made (入住 said first, 退房 answered later) is plausible too

@@ -191,6 +191,8 @@ ASKED = "asked"
 SECOND = "_2"
 
 
+# ...and ``<param>_plus``: a number added to that argument of the call just made (再加一个人).
+PLUS = "_plus"
 # ...and ``pick``: one of the results just shown (订第二个), booked with the tool the search's x-pick names.
 PICK = "pick"
 
@@ -275,7 +277,8 @@ def _index(g: Grammar, turn_names: set[str] | None = None, tools: dict | None = 
             own = f"turns__{name}__"
             for rule in (r for r in g.rules if r.startswith(own)):
                 base = rule[len(own):]
-                if base in turn_names or base.startswith(ASKED + "_") or (base.endswith(SECOND) and base.removesuffix(SECOND) in turn_names):
+                suffixed = any(base.endswith(x) and base.removesuffix(x) in turn_names for x in (SECOND, PLUS))
+                if base in turn_names or base.startswith(ASKED + "_") or suffixed:
                     g.params[rule] = (name, ASKED if base.startswith(ASKED) else base)
                 elif base in tools:
                     g.reply_keys[rule] = (name, base)

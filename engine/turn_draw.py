@@ -10,7 +10,7 @@ from engine.context import State, pick_item
 from engine.expand import Chunk
 from engine.flows import Step
 from engine.gold import Retry
-from engine.grammar import SECOND
+from engine.grammar import PLUS, SECOND
 from engine.verify import Binding, Reading
 
 _EXPANSIONS = 12  # derivations tried for a turn whose slot must fit what was asked
@@ -50,6 +50,8 @@ class TurnDrawer:
             chunks, kind = deriv.chunks, step.say
         drawn = [Chunk(c.text, c.terminal, self._drawn_as(c, state, tool)) for c in chunks]
         surfaces, used = self._fill(tool, drawn, today, rng)
+        if any(c.param and c.param.endswith(PLUS) and used[c.param.removesuffix(PLUS)][1].value > 2 for c in chunks):
+            raise Retry  # 再加一两个人, not 再加五个人
         if kind == "pick":  # a word that points at exactly one of the results shown
             surfaces[[c.terminal for c in chunks if c.terminal is not None].index(self._pick_lexicon(chunks))] = self._pick_word(state, rng)
         if kind == "correct":  # say again, rightly, what the wrong call got wrong
@@ -64,17 +66,20 @@ class TurnDrawer:
                     bindings.append(Binding(c.param, c.terminal, pos, pos + len(piece)))
             text += piece
             pos += len(piece)
-        keys = [k for k in (self._reply_key(r) for r in deriv.rules) if k is not None]
-        from engine.chart import REPLY
-
-        bindings += [Binding(REPLY, key, 0, 0) for key in keys]
+        reading = Reading(intent if kind == "request" else step.say, frozenset(bindings))
+        keys = sorted(k for k in (self._reply_key(r) for r in deriv.rules) if k is not None)
+        if keys:  # the reading itself, with where each tool's rule lies (the marks the chart parser sets)
+            same = [r for k, r in self.reader.readings(text) if k == kind and frozenset(r.params()) == reading.bindings and r.reply_keys() == keys]
+            if not same:
+                raise Retry
+            reading = same[0]
         self.last_slots = [{"param": p, "surface": e.surface} for p, (e, r, t) in used.items()]
         self.said += [{"param": self._asked_param if p == "asked" else p, "surface": e.surface, "value": r.value} for p, (e, r, t) in used.items()]
         prov = {"grammar": (self.p.grammar if kind == "request" else self.p.turns).intents[deriv.intent].file,
                 "rules": list(dict.fromkeys(r.split("__")[-1] for r in deriv.rules)),
                 "slots": [{"param": p, "surface": e.surface, "value": r.value, "lexicon": f"{self.p.lexicons.get(t).file}:{e.line}"}
                           for p, (e, r, t) in used.items()]}
-        return text, Reading(intent if kind == "request" else step.say, frozenset(bindings)), kind, prov
+        return text, reading, kind, prov
 
     def _fill(self, tool, drawn: list[Chunk], today: date, rng: random.Random):
         """Surfaces for the slots; a parameter said twice (北京和上海) is drawn again for its second slot."""
@@ -122,7 +127,7 @@ class TurnDrawer:
             return None
         if c.param == "asked":
             return self._asked_param
-        return c.param.removesuffix(SECOND) if c.param else None
+        return c.param.removesuffix(SECOND).removesuffix(PLUS) if c.param else None
 
     def _request_params(self, step: Step, state: State, rng: random.Random) -> tuple[str, set[str]]:
         """The intent of a request and the names it binds: all required ones, or leaving some out."""
@@ -180,6 +185,7 @@ class TurnDrawer:
             tool = self.p.tools[state.intent]
             options = [{p} for p in tool.properties if (p not in tool.required or p in state.args)
                        and (not isinstance(step.give, list) or p in step.give)]
+            options += [{p + PLUS} for p, v in state.args.items() if isinstance(v, int) and not isinstance(step.give, list)]
             return tool, "change", options, None
         if step.say == "refer":
             tool = self.p.tools[step.intent]
@@ -191,6 +197,8 @@ class TurnDrawer:
             start = f"turns__memory__{step.intent}"
             options = [o for o in self.turn_expander.bindable_sets("memory") if o <= set(tool.bindable)]
             return tool, "memory", options, start
+        if step.say == "two":
+            return self.p.tools["get_weather"] if "get_weather" in self.p.tools else None, "two", [o for o in self.turn_expander.bindable_sets("two")], None
         if step.say == "both":
             tool = self.p.tools[step.intent]
             start = f"turns__both__{step.intent}"
@@ -230,5 +238,5 @@ class TurnDrawer:
         """A slot fits when the tool's own grammar binds that parameter with the same lexicon (or it points back)."""
         if self.p.lexicons.get(c.terminal).resolver == "ref":
             return True
-        name = self._asked_param if c.param == "asked" else c.param.removesuffix(SECOND)
+        name = self._asked_param if c.param == "asked" else c.param.removesuffix(SECOND).removesuffix(PLUS)
         return name in tool.bindable and c.terminal in self.reader.param_lexicons(tool.name, name)
