@@ -93,6 +93,8 @@ class Reader:
             return self._pick(r, text, state)
         if kind == "two":
             return self._two(r, text, state, today)
+        if kind == "selffix":
+            return self._selffix(r, text, state, today)
         return None
 
     def _request(self, r: Reading, text: str, state: State, today: date) -> State | None:
@@ -176,6 +178,24 @@ class Reader:
         args = {p: item[f] for p, f in spec["item"].items() if f in item}
         args.update({p: state.args[a] for p, a in spec.get("args", {}).items() if a in state.args})
         return State(spec["tool"], args, (), False, state.mentioned, state.profile, "pick")
+
+    def _selffix(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        """A request correcting itself (去上海，不对，去杭州): a value said again (<param>_2) replaces the first."""
+        keys = r.reply_keys()
+        if len(keys) != 1:
+            return None
+        tool = self.tools[keys[0]]
+        bound = {b.param: b for b in r.params()}
+        fixed = [p for p in bound if p.endswith(SECOND)]
+        if len(fixed) != 1 or fixed[0].removesuffix(SECOND) not in bound:
+            return None
+        base = fixed[0].removesuffix(SECOND)
+        said, meant = (self._resolve(tool, base, bound[p], text, today) for p in (base, fixed[0]))
+        if not said.ok or said.value == meant.value:
+            return None  # 去上海，不对，去上海: nothing corrected
+        bound[base] = bound.pop(fixed[0])
+        args = self._args(tool, bound, text, today, state)
+        return None if args is None else State(tool.name, args, (), False, state.mentioned, state.profile, "selffix")
 
     def _two(self, r: Reading, text: str, state: State, today: date) -> State | None:
         """Two tools in one turn: each binds what lies inside its own rule; the second may point back to

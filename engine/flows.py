@@ -12,6 +12,7 @@ A step says what the user says next:
 - ``both``: asks ``intent`` twice at once, one parameter said twice (北京和上海明天的天气): two calls in one turn.
 - ``memory``: a request of ``intent`` leaving an argument to the user's profile (回家的机票, 上次那家).
 - ``two``: asks two tools at once, the second about the first one's place and day (天气，再看看那边的酒店).
+- ``selffix``: a request of ``intent`` correcting itself in the same turn (去上海，不对，去杭州).
 - ``pick``: picks one of the results just shown to book it (订第二个, 就要最便宜的那班).
 - ``aside``: asks a question of its own while the assistant waits for an answer (大概多少钱？).
 - ``correct``: corrects the argument the assistant got wrong (不对，我说的是后天); the step before it has
@@ -28,13 +29,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine.errors import CallgramError, ErrorList, did_you_mean
 from engine.paths import read_text
 
-SAYS = ("request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two")
+SAYS = ("request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix")
 
 
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    say: Literal["request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two"]
+    say: Literal["request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix"]
     intent: str | list[str] | None = None  # the tool asked for, or the tools one is picked from
     leave_out: int | list[str] | None = None
     give: int | list[str] | None = None
@@ -79,7 +80,7 @@ def load_flows(folder: Path, tools: dict, turn_kinds: set[str], rel=str) -> dict
                 errors.append(CallgramError(f"steps[{k}]: no grammars/turns/{step.say}.lark for say = {step.say!r}", shown, _line_of(text, step.say), 1))
             if step.say in ("refer", "both", "memory") and not isinstance(step.intent, str):
                 errors.append(CallgramError(f"steps[{k}]: a refer step names the one intent it asks for", shown, _line_of(text, "refer"), 1))
-        if not flow.steps or flow.steps[0].say not in ("request", "plan", "both", "memory", "two"):
+        if not flow.steps or flow.steps[0].say not in ("request", "plan", "both", "memory", "two", "selffix"):
             errors.append(CallgramError("a flow starts with a request or a plan", shown, _line_of(text, "steps"), 1))
         flows[flow.name] = flow
     if errors:

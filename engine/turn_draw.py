@@ -197,6 +197,13 @@ class TurnDrawer:
             start = f"turns__memory__{step.intent}"
             options = [o for o in self.turn_expander.bindable_sets("memory") if o <= set(tool.bindable)]
             return tool, "memory", options, start
+        if step.say == "selffix":
+            names = [step.intent] if isinstance(step.intent, str) else list(step.intent or [])
+            name = rng.choice([n for n in names if f"turns__selffix__{n}" in self.turn_expander.masks])
+            tool = self.p.tools[name]
+            start = f"turns__selffix__{name}"
+            options = [o for o in self.turn_expander.bindable_sets("selffix") if self.turn_expander.mask("selffix", o) in self.turn_expander.masks[start]]
+            return tool, "selffix", options, start
         if step.say == "two":
             return self.p.tools["get_weather"] if "get_weather" in self.p.tools else None, "two", [o for o in self.turn_expander.bindable_sets("two")], None
         if step.say == "both":
