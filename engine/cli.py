@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--strict", action="store_true", help="exit 1 when any check fails")
     st.set_defaults(run=_stats)
 
-    lint = sub.add_parser("lint", help="check grammars, lexicons and tools; exit 1 on problems")
+    lint = sub.add_parser("lint", help="check grammars, lexicons and tools; exit 2 on problems, as every command refuses bad input")
     lint.set_defaults(run=_lint)
 
     new = sub.add_parser("new", help="scaffold a tool's grammar, lexicons and questions from its schema (tools/<name>.json)")
@@ -336,7 +336,7 @@ def _lint(args) -> int:
         print(p)
     if problems:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
-        return 1
+        return 2
     print("lint: no problems", file=sys.stderr)
     return 0
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from engine.derive import arguments, span_misplaced
-from engine.grammar import ASKED, PLUS, SECOND
+from engine.grammar import ASKED, PLUS, SECOND, USUAL
 from engine.chart import REPLY
 from engine.verify import Reading
 
@@ -223,6 +223,11 @@ class Reader:
         tool = self.tools[keys[0]]
         bound, recall = {}, []
         for b in r.params():
+            if b.param == USUAL:  # 老样子: whatever the tool's x-usual leaves to the profile
+                if not tool.usual:
+                    return None
+                recall += list(tool.usual.items())
+                continue
             res = self._resolve(tool, b.param, b, text, today)
             if res.type == "ref" and str(res.value).startswith("profile:"):
                 recall.append((b.param, res.value.split(":", 1)[1]))

@@ -197,8 +197,12 @@ PLUS = "_plus"
 PICK = "pick"
 
 
+# ...and ``usual``: 老样子, the tool's x-usual arguments left to the profile.
+USUAL = "usual"
+
+
 def turn_binds(tools: dict[str, Tool]) -> set[str]:
-    return {ASKED, PICK} | {name for tool in tools.values() for name in tool.bindable}
+    return {ASKED, PICK, USUAL} | {name for tool in tools.values() for name in tool.bindable}
 
 
 def check_lexicon_imports(intent: Intent, lexicons: Lexicons) -> None:

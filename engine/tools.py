@@ -20,7 +20,8 @@ _SCHEMA_KEYWORDS = {
 }
 # x-result: the shape of the tool's result (engine/observe.py makes fake ones from it); never offered to a model.
 # x-pick: a result item the user picks (订第二个) is booked with another tool (engine/context.py pick).
-_TOP_KEYWORDS = {"name", "description", "parameters", "strict", "x-result", "x-pick"}
+# x-usual: what 老样子 (the usual) means for this tool: {argument: profile field}.
+_TOP_KEYWORDS = {"name", "description", "parameters", "strict", "x-result", "x-pick", "x-usual"}
 
 
 class Tool(BaseModel):
@@ -34,6 +35,7 @@ class Tool(BaseModel):
     file: str
     validator: Any = None
     result_schema: dict[str, Any] | None = None
+    usual: dict[str, str] | None = None  # x-usual: {argument: profile field}, what 老样子 leaves to the profile
     pick: dict[str, Any] | None = None  # x-pick: {"tool", "noun", "item": {arg: field}, "args": {arg: search arg}, "price", "time", "rating", "windows"}
 
     @property
@@ -176,7 +178,7 @@ def load_tool(path: Path, shown: str) -> Tool:
     pick = data.get("x-pick")
     if pick is not None and (not isinstance(pick, dict) or not isinstance(pick.get("tool"), str) or not isinstance(pick.get("item"), dict)):
         raise CallgramError('"x-pick" needs "tool" (the tool that books an item) and "item" ({argument: item field})', shown, *locate(text, '"x-pick"'))
-    return Tool(name=name, description=data["description"], parameters=params, file=shown, validator=validator, result_schema=result, pick=pick)
+    return Tool(name=name, description=data["description"], parameters=params, file=shown, validator=validator, result_schema=result, pick=pick, usual=data.get("x-usual"))
 
 
 def _check_result(result: Any, text: str, shown: str) -> None:

@@ -10,7 +10,7 @@ from engine.context import State, pick_item
 from engine.expand import Chunk
 from engine.flows import Step
 from engine.gold import Retry
-from engine.grammar import PLUS, SECOND
+from engine.grammar import PLUS, SECOND, USUAL
 from engine.verify import Binding, Reading
 
 _EXPANSIONS = 12  # derivations tried for a turn whose slot must fit what was asked
@@ -195,7 +195,7 @@ class TurnDrawer:
         if step.say == "memory":
             tool = self.p.tools[step.intent]
             start = f"turns__memory__{step.intent}"
-            options = [o for o in self.turn_expander.bindable_sets("memory") if o <= set(tool.bindable)]
+            options = [o for o in self.turn_expander.bindable_sets("memory") if o <= set(tool.bindable) | {USUAL}]
             return tool, "memory", options, start
         if step.say == "selffix":
             names = [step.intent] if isinstance(step.intent, str) else list(step.intent or [])
