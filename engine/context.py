@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from engine.derive import arguments, span_misplaced
+from engine.gold import valid_options
 from engine.grammar import ASKED, PLUS, SECOND, USUAL
 from engine.chart import REPLY
 from engine.verify import Reading
@@ -33,11 +34,14 @@ class State:
     more: tuple = ()  # further (intent, args) calls asked for in the same turn (查北京和上海的天气)
     recall: tuple = ()  # (parameter, profile field) the user left to the profile (回家 → home_city)
     items: tuple = ()  # the results the last call showed, in order (a user may pick one: 订第二个)
+    unclear: tuple = ()  # (parameter, what the user said, its options): an answer that could mean several
+    request: tuple = ()  # (intent, args) of the user's last request as read, whatever the assistant then did
 
     def key(self) -> tuple:
         """What two readings must agree on to be one reading."""
         more = tuple((i, tuple(sorted(a.items()))) for i, a in self.more)
-        return (self.intent, tuple(sorted(self.args.items())), self.asked, tuple(sorted(self.mentioned.items())), self.turn == "negative", more, self.recall)
+        return (self.intent, tuple(sorted(self.args.items())), self.asked, tuple(sorted(self.mentioned.items())), self.turn == "negative",
+                more, self.recall, repr(self.unclear))
 
 
 class Reader:
@@ -95,6 +99,11 @@ class Reader:
             return self._two(r, text, state, today)
         if kind == "selffix":
             return self._selffix(r, text, state, today)
+        if kind == "retool":  # 不是查，是帮我订: the tool the user asked for, with what they said for it
+            keys = r.reply_keys()
+            if len(keys) != 1 or not state.called or not state.request or keys[0] != state.request[0] or keys[0] == state.intent:
+                return None
+            return replace(state, intent=keys[0], args=dict(state.request[1]), asked=(), called=False, turn="retool")
         return None
 
     def _request(self, r: Reading, text: str, state: State, today: date) -> State | None:
@@ -107,7 +116,7 @@ class Reader:
         for p in tool.properties:  # a plan stated earlier fills what the request leaves out
             if p not in args and p in state.mentioned:
                 args[p] = state.mentioned[p]
-        return State(tool.name, args, (), False, state.mentioned, state.profile, "request")
+        return State(tool.name, args, (), False, state.mentioned, state.profile, "request", request=(tool.name, dict(args)))
 
     def _answer(self, r: Reading, text: str, state: State, today: date) -> State | None:
         if not state.asked or state.called or state.intent is None:
@@ -125,10 +134,22 @@ class Reader:
             if name not in state.asked or name in bound:
                 return None
             bound[name] = b
+        if len(bound) == 1:  # an answer that can mean several things here (周三 said on a Wednesday, 江城)
+            (name, b), = bound.items()
+            res = self._resolve(tool, name, b, text, today)
+            if res.type == "ambiguous":
+                if span_misplaced(tool, name, res):
+                    return None  # 周五到周日 for a hotel check-in is a stay, not a choice of days
+                options = valid_options(tool, name, res.value, state.args, today)
+                if len(options) < 2 or any(isinstance(o, list) for o in options):
+                    return None
+                return replace(state, asked=(name,), unclear=(name, text[b.start:b.end], tuple(options)), turn="answer")
         new = self._args(tool, bound, text, today, state)
         if new is None or not new or not _in_order(tool, {**state.args, **new}):
             return None
-        return replace(state, args={**state.args, **new}, asked=(), turn="answer")
+        if state.unclear and new.get(state.unclear[0]) not in state.unclear[2]:
+            return None  # asked which of the options: the answer names one of them
+        return replace(state, args={**state.args, **new}, asked=(), unclear=(), turn="answer")
 
     def _change(self, r: Reading, text: str, state: State, today: date) -> State | None:
         if not state.called or state.intent is None:

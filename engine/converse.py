@@ -97,11 +97,20 @@ class Conversations:
                 if state.turn == "aside":
                     question = rng.choice(self.c.replies.t["aside"]).format(question=self._bare(question))
                 messages.append({"role": "assistant", "content": question})
+            elif move.kind == "disambiguate":
+                said, options = move.options
+                messages.append({"role": "assistant", "content": self.c.replies.disambiguate(said, list(options), rng)})
             elif move.kind == "ack":
                 messages.append({"role": "assistant", "content": rng.choice(self.c.replies.t["ack"])})
             else:
                 self._check_call(move)
-                if step.wrong:  # the article's wrong turn, never trained on: fixed by the user, or by a tool error
+                if step.wrong_tool:  # the wrong tool, with what of the request it takes, never trained on
+                    wrong = self.p.tools[step.wrong_tool]
+                    move = Move("call", wrong.name, {p: v for p, v in move.args.items() if p in wrong.properties})
+                    if wrong.errors(move.args):
+                        raise Retry
+                    calls = self._make_calls(i, flow, step, move, state, messages, today, rng, calls, last_step, wrong=True)
+                elif step.wrong:  # the article's wrong turn, never trained on: fixed by the user, or by a tool error
                     right = move
                     move = Move("call", move.intent, self._wrong(move, state, rng, past=step.fixed_by == "tool"))
                     calls = self._make_calls(i, flow, step, move, state, messages, today, rng, calls, last_step and step.fixed_by != "tool", wrong=True)

@@ -13,6 +13,7 @@ A step says what the user says next:
 - ``memory``: a request of ``intent`` leaving an argument to the user's profile (回家的机票, 上次那家).
 - ``two``: asks two tools at once, the second about the first one's place and day (天气，再看看那边的酒店).
 - ``selffix``: a request of ``intent`` correcting itself in the same turn (去上海，不对，去杭州).
+- ``retool``: says the assistant called the wrong tool (不是查，是帮我订); the step before has ``wrong_tool``.
 - ``pick``: picks one of the results just shown to book it (订第二个, 就要最便宜的那班).
 - ``aside``: asks a question of its own while the assistant waits for an answer (大概多少钱？).
 - ``correct``: corrects the argument the assistant got wrong (不对，我说的是后天); the step before it has
@@ -29,19 +30,21 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine.errors import CallgramError, ErrorList, did_you_mean
 from engine.paths import read_text
 
-SAYS = ("request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix")
+SAYS = ("request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix", "retool")
 
 
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    say: Literal["request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix"]
+    say: Literal["request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix", "retool"]
     intent: str | list[str] | None = None  # the tool asked for, or the tools one is picked from
     leave_out: int | list[str] | None = None
     give: int | list[str] | None = None
     wrong: bool = False  # the assistant's call after this turn gets one argument wrong (weight 0), for a correction
+    wrong_tool: str | None = None  # ...or calls this tool instead of the one asked for (search_hotels for a booking)
     fixed_by: Literal["user", "tool"] = "user"  # who shows it wrong: the user (a correct step) or the tool (an error result)
     optional: bool = False  # an answer step skipped when nothing was asked
+    form: Literal["plain", "ambiguous"] = "plain"  # an answer said in a form that means several things here (周三, 江城)
     result: Literal["ok", "empty"] = "ok"  # what the call after this turn finds: results, or nothing (no flights that day)
 
 
@@ -78,6 +81,8 @@ def load_flows(folder: Path, tools: dict, turn_kinds: set[str], rel=str) -> dict
                     errors.append(CallgramError(f"steps[{k}]: unknown intent {name!r}{did_you_mean(name, tools)}", shown, _line_of(text, name), 1))
             if step.say != "request" and step.say not in turn_kinds:
                 errors.append(CallgramError(f"steps[{k}]: no grammars/turns/{step.say}.lark for say = {step.say!r}", shown, _line_of(text, step.say), 1))
+            if step.wrong_tool is not None and step.wrong_tool not in tools:
+                errors.append(CallgramError(f"steps[{k}]: unknown wrong_tool {step.wrong_tool!r}{did_you_mean(step.wrong_tool, tools)}", shown, _line_of(text, step.wrong_tool), 1))
             if step.say in ("refer", "both", "memory") and not isinstance(step.intent, str):
                 errors.append(CallgramError(f"steps[{k}]: a refer step names the one intent it asks for", shown, _line_of(text, "refer"), 1))
         if not flow.steps or flow.steps[0].say not in ("request", "plan", "both", "memory", "two", "selffix"):

@@ -124,7 +124,7 @@ class UtteranceParser:
                         state = Policy.after(replace(state, intent=fn["name"]), Move("call", fn["name"], args))
                 if content and not m.get("tool_calls"):  # a question: what callgram's assistant would have asked
                     move = policy.next_move(state, lookup=False)
-                    state = Policy.after(state, move) if move.kind == "ask" else state
+                    state = Policy.after(state, move) if move.kind in ("ask", "disambiguate") else state
             elif role == "tool" and isinstance(content, str):
                 try:
                     data = json.loads(content)
@@ -142,7 +142,7 @@ class UtteranceParser:
             return out
         move = policy.next_move(state, lookup=False)
         out["intent"], out["arguments"] = move.intent, dict(move.args)
-        out["clarify"] = list(move.params) if move.kind == "ask" else []
+        out["clarify"] = list(move.params) if move.kind in ("ask", "disambiguate") else []
         return out
 
     def turn_problems(self, messages: list[dict], today: date) -> tuple[int, list[str]]:

@@ -12,11 +12,12 @@ from engine.context import State
 class Move:
     """The assistant's next move: ask for ``params``, look them up (``lookup``), call, or acknowledge."""
 
-    kind: str  # ask | lookup | call | ack
+    kind: str  # ask | disambiguate | lookup | call | ack
     intent: str | None = None
     args: dict = field(default_factory=dict)
     params: tuple[str, ...] = ()
     more: tuple = ()  # further (intent, args) calls made in the same turn
+    options: tuple = ()  # (what was said, its options), for a disambiguate move
 
 
 class Policy:
@@ -33,6 +34,9 @@ class Policy:
             return Move("ack")
         tool = self.tools[state.intent]
         args = dict(state.args)
+        if state.unclear:  # which of the options the answer meant
+            name, said, options = state.unclear
+            return Move("disambiguate", tool.name, args, (name,), options=(said, options))
         if state.recall and state.profile is None:
             return Move("lookup", "get_user_profile", {}, tuple(p for p, _ in state.recall))
         for p, path in state.recall:  # what the user left to the profile, where the profile has it
@@ -56,10 +60,10 @@ class Policy:
     @staticmethod
     def after(state: State, move: Move, profile: dict | None = None) -> State:
         """The state once the assistant made ``move`` (a lookup brings the profile in)."""
-        if move.kind == "ask":
+        if move.kind in ("ask", "disambiguate"):
             return replace(state, args=dict(move.args), asked=move.params, called=False, recall=())
         if move.kind == "call":
-            return replace(state, args=dict(move.args), asked=(), called=True, more=(), recall=())
+            return replace(state, intent=move.intent, args=dict(move.args), asked=(), called=True, more=(), recall=())
         if move.kind == "lookup":
             return replace(state, profile=profile or {})
         return state

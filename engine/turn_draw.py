@@ -49,9 +49,13 @@ class TurnDrawer:
             deriv = self._turn_derivation(step.say, tool, params, start, state, rng)
             chunks, kind = deriv.chunks, step.say
         drawn = [Chunk(c.text, c.terminal, self._drawn_as(c, state, tool)) for c in chunks]
-        surfaces, used = self._fill(tool, drawn, today, rng)
+        surfaces, used = self._fill(tool, drawn, today, rng, step.form)
         if any(c.param and c.param.endswith(PLUS) and used[c.param.removesuffix(PLUS)][1].value > 2 for c in chunks):
             raise Retry  # 再加一两个人, not 再加五个人
+        if kind == "answer" and state.unclear:  # which one it was: a form naming one of the options
+            name, _, options = state.unclear
+            at = next(k for k, c in enumerate(c for c in drawn if c.terminal is not None) if c.param == name)
+            surfaces[at] = self._naming(drawn, at, tool, name, options, today, rng)
         if kind == "pick":  # a word that points at exactly one of the results shown
             surfaces[[c.terminal for c in chunks if c.terminal is not None].index(self._pick_lexicon(chunks))] = self._pick_word(state, rng)
         if kind == "correct":  # say again, rightly, what the wrong call got wrong
@@ -81,7 +85,7 @@ class TurnDrawer:
                           for p, (e, r, t) in used.items()]}
         return text, reading, kind, prov
 
-    def _fill(self, tool, drawn: list[Chunk], today: date, rng: random.Random):
+    def _fill(self, tool, drawn: list[Chunk], today: date, rng: random.Random, form: str = "plain"):
         """Surfaces for the slots; a parameter said twice (北京和上海) is drawn again for its second slot."""
         seen: set[str] = set()
         again: dict[int, str] = {}  # chunk index -> parameter drawn again
@@ -91,7 +95,7 @@ class TurnDrawer:
             elif c.param is not None:
                 seen.add(c.param)
         firsts = [c for k, c in enumerate(drawn) if k not in again]
-        surfaces, used = self.c.drawer.fill(tool, firsts, "plain", today, rng)
+        surfaces, used = self.c.drawer.fill(tool, firsts, form, today, rng)
         it = iter(surfaces)
         out = []
         for k, c in enumerate(drawn):
@@ -104,6 +108,16 @@ class TurnDrawer:
             else:
                 out.append(next(it))
         return out, used
+
+    def _naming(self, drawn, at: int, tool, name: str, options, today: date, rng: random.Random) -> str:
+        """A plain form of slot ``at``'s lexicon that resolves, for ``name``, to one of ``options``."""
+        terminal = [c.terminal for c in drawn if c.terminal is not None][at]
+        wanted = rng.choice(list(options))
+        forms = [e for e in self.p.lexicons.get(terminal).entries if e.weight > 0 and not self.c.filler.is_hard(e)
+                 and self.c.filler.resolve(terminal, e.surface, today, tool.bindable[name]).value == wanted]
+        if not forms:
+            raise Retry
+        return rng.choices(forms, [e.weight for e in forms])[0].surface
 
     @staticmethod
     def _pick_lexicon(chunks) -> str:
@@ -204,6 +218,11 @@ class TurnDrawer:
             start = f"turns__selffix__{name}"
             options = [o for o in self.turn_expander.bindable_sets("selffix") if self.turn_expander.mask("selffix", o) in self.turn_expander.masks[start]]
             return tool, "selffix", options, start
+        if step.say == "retool":
+            start = f"turns__retool__{state.request[0]}" if state.request else ""
+            if start not in self.turn_expander.masks:
+                raise Retry
+            return self.p.tools[state.request[0]], "retool", [set()], start
         if step.say == "two":
             return self.p.tools["get_weather"] if "get_weather" in self.p.tools else None, "two", [o for o in self.turn_expander.bindable_sets("two")], None
         if step.say == "both":
