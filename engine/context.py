@@ -15,7 +15,7 @@ from datetime import date
 
 from engine.derive import arguments, span_misplaced
 from engine.gold import valid_options
-from engine.grammar import ASKED, PLUS, SECOND, USUAL
+from engine.grammar import ASKED, COMPANION, PLUS, SECOND, USUAL
 from engine.chart import REPLY
 from engine.verify import Reading
 
@@ -248,6 +248,12 @@ class Reader:
                 if not tool.usual:
                     return None
                 recall += list(tool.usual.items())
+                continue
+            if b.param.removesuffix(SECOND) == COMPANION:  # 和我老婆: a passenger the profile must list
+                relation = self.p.lexicons.get(b.terminal).value_of(text[b.start:b.end])
+                if "passengers" not in tool.properties or relation is None or ("passengers", f"companion:{relation}") in recall:
+                    return None
+                recall.append(("passengers", f"companion:{relation}"))
                 continue
             res = self._resolve(tool, b.param, b, text, today)
             if res.type == "ref" and str(res.value).startswith("profile:"):

@@ -44,6 +44,7 @@ class Conversations:
         profile = self.profiles.draw(rng, self.c.cfg.profile_lacking)
         state = State()
         self.turns.reset()
+        self.turns.known = {q.relation for q in profile.frequent_passengers}
         self._recalled: set[str] = set()
         self._items: list[dict] = []
         names = self.c.offer.choose(rng, self._needs(flow))
@@ -54,6 +55,8 @@ class Conversations:
             if step.say == "answer" and step.optional and not state.asked:
                 continue  # nothing was asked: the step is not needed
             text, reading, kind, prov = self.turns.say(step, state, today, rng)
+            if any("relation" in slot["lexicon"] and not self.profiles.says(profile, slot["surface"]) for slot in prov["slots"]):
+                raise Retry  # 我老公 said by a user whose spouse is a wife
             target = self.reader.read(kind, reading, text, state, today)
             if target is None:
                 raise Retry
@@ -112,7 +115,7 @@ class Conversations:
                     calls = self._make_calls(i, flow, step, move, state, messages, today, rng, calls, last_step, wrong=True)
                 elif step.wrong:  # the article's wrong turn, never trained on: fixed by the user, or by a tool error
                     right = move
-                    move = Move("call", move.intent, self._wrong(move, state, rng, past=step.fixed_by == "tool"))
+                    move = Move("call", move.intent, self._wrong(move, state, rng, step.mistake))
                     calls = self._make_calls(i, flow, step, move, state, messages, today, rng, calls, last_step and step.fixed_by != "tool", wrong=True)
                     if step.fixed_by == "tool":  # the tool refused: call again, rightly, at once
                         move = right
@@ -138,7 +141,11 @@ class Conversations:
         answers = []
         self._items = []
         for call, (name, args) in zip(call_list, made):
-            result = self.observer.observe(name, args, today, rng, outcome=outcome)
+            bad = self.p.tools[name].errors(args)
+            if refused and bad:  # an argument the schema refuses: the tool says which
+                result = {"error": {"code": "invalid_argument", "message": f"{self.observer.error_text('invalid_argument')}: {bad[0]}"}}
+            else:
+                result = self.observer.observe(name, args, today, rng, outcome=outcome)
             self._items += self.observer.items(result)
             messages.append({"role": "tool", "tool_call_id": call["id"], "content": json.dumps(result, ensure_ascii=False)})
             if not refused:
@@ -158,23 +165,24 @@ class Conversations:
         unique = list({(s, str(v)): (s, v) for s, v in said}.values())
         return self.c.rationale.text(today, unique, profile)
 
-    def _wrong(self, move: Move, state: State, rng: random.Random, past: bool = False) -> dict:
+    def _wrong(self, move: Move, state: State, rng: random.Random, mistake: str) -> dict:
         """The call with one argument wrong the way models get it wrong: a date one day off, or a place
-        left as the user said it (魔都); with ``past``, a date a week early and already gone, which the
-        tool refuses. Remembers how to say the right value for the correction."""
+        left as the user said it (魔都); a date a week early and already gone (``past``), or left as said
+        (``as_said``: 明天), both of which the tool refuses. Remembers how to say the right value."""
         tool = self.p.tools[move.intent]
         said = {s["param"]: s for s in self.turns.last_slots}
         options = []
         for p, v in move.args.items():
             if p not in said or p not in self.turns.fixable:
                 continue
-            if tool.properties[p].get("format") == "date":
-                shift = -7 if past else rng.choice((-1, 1))
-                wrong = (date.fromisoformat(v) + timedelta(days=shift)).isoformat()
+            if tool.properties[p].get("format") == "date" and mistake == "as_said":
+                options.append((p, said[p]["surface"], said[p]["surface"]))
+            elif tool.properties[p].get("format") == "date":
+                wrong = (date.fromisoformat(v) + timedelta(days=-7 if mistake == "past" else rng.choice((-1, 1)))).isoformat()
                 # refused by the tool only when meant to be: a wrong day shown with results is still to come
-                if (wrong < self._today.isoformat()) == past:
+                if (wrong < self._today.isoformat()) == (mistake == "past"):
                     options.append((p, wrong, said[p]["surface"]))
-            elif said[p]["surface"] != v and "enum" not in tool.properties[p] and not past:
+            elif said[p]["surface"] != v and "enum" not in tool.properties[p] and mistake == "shift":
                 options.append((p, said[p]["surface"], v))  # the alias as text; the correction names the city
         if not options:
             raise Retry

@@ -42,7 +42,10 @@ class Step(BaseModel):
     give: int | list[str] | None = None
     wrong: bool = False  # the assistant's call after this turn gets one argument wrong (weight 0), for a correction
     wrong_tool: str | None = None  # ...or calls this tool instead of the one asked for (search_hotels for a booking)
-    fixed_by: Literal["user", "tool"] = "user"  # who shows it wrong: the user (a correct step) or the tool (an error result)
+    fixed_by: Literal["user", "tool"] = "user"
+    # How the call is wrong: a date a day off or an alias left as said ("shift", for the user to correct), a
+    # day already gone ("past"), or a date left as the user said it, 明天 for 2023-10-30 ("as_said"): both refused.
+    mistake: Literal["shift", "past", "as_said"] = "shift"  # who shows it wrong: the user (a correct step) or the tool (an error result)
     optional: bool = False  # an answer step skipped when nothing was asked
     form: Literal["plain", "ambiguous"] = "plain"  # an answer said in a form that means several things here (周三, 江城)
     result: Literal["ok", "empty"] = "ok"  # what the call after this turn finds: results, or nothing (no flights that day)

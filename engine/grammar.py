@@ -199,10 +199,12 @@ PICK = "pick"
 
 # ...and ``usual``: 老样子, the tool's x-usual arguments left to the profile.
 USUAL = "usual"
+# ...and ``companion``: 给我和我老婆订, a companion the profile's frequent passengers must list (passengers).
+COMPANION = "companion"
 
 
 def turn_binds(tools: dict[str, Tool]) -> set[str]:
-    return {ASKED, PICK, USUAL} | {name for tool in tools.values() for name in tool.bindable}
+    return {ASKED, PICK, USUAL, COMPANION} | {name for tool in tools.values() for name in tool.bindable}
 
 
 def check_lexicon_imports(intent: Intent, lexicons: Lexicons) -> None:

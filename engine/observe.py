@@ -105,6 +105,10 @@ class Observer:
         """The list a user can point into (flights, hotels), in the order shown; [] for other results."""
         return next((v for k, v in observation.items() if k in self._lists and isinstance(v, list)), [])
 
+    def error_text(self, code: str) -> str:
+        """The message of an error code (observations.toml [error])."""
+        return self.lexicons.table("observations").get("error", {}).get(code, code)
+
     # -- parts ------------------------------------------------------------------------------------------
     def _error(self, tool, args: dict, today: date, rng: random.Random) -> dict:
         codes = list((tool.result or {}).get("x-errors", []))

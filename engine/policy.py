@@ -39,10 +39,14 @@ class Policy:
             return Move("disambiguate", tool.name, args, (name,), options=(said, options))
         if state.recall and state.profile is None:
             return Move("lookup", "get_user_profile", {}, tuple(p for p, _ in state.recall))
+        companions = [path.split(":", 1)[1] for _, path in state.recall if path.startswith("companion:")]
         for p, path in state.recall:  # what the user left to the profile, where the profile has it
-            value = _field(state.profile, path)
+            value = _field(state.profile, path) if not path.startswith("companion:") else None
             if value is not None:
                 args[p] = value
+        listed = {q.get("relation") for q in (state.profile or {}).get("frequent_passengers", []) if isinstance(q, dict)}
+        if companions and set(companions) <= listed:  # the user and each companion on file
+            args["passengers"] = 1 + len(companions)
         missing = [p for p in tool.properties if p in tool.required and p not in args]
         fillable = [p for p in missing if f"{tool.name}.{p}" in self.profile_fill]
         if fillable and state.profile is None and lookup and "get_user_profile" in self.tools:

@@ -10,10 +10,12 @@ from engine.context import State, pick_item
 from engine.expand import Chunk
 from engine.flows import Step
 from engine.gold import Retry
-from engine.grammar import PLUS, SECOND, USUAL
+from engine.grammar import COMPANION, PLUS, SECOND, USUAL
+from engine.resolve import Resolved
 from engine.verify import Binding, Reading
 
 _EXPANSIONS = 12  # derivations tried for a turn whose slot must fit what was asked
+_ON_FILE = 0.8  # how often a companion the user names (给我和我老婆订) is one their profile lists
 
 
 class TurnDrawer:
@@ -36,6 +38,7 @@ class TurnDrawer:
         self.said: list[dict] = []  # every slot of every user turn: param, surface, value
         self.last_slots: list[dict] = []  # the slots of the last user turn
         self.fix: tuple[str, str] = ("", "")  # (parameter, how to say it rightly) after a wrong call
+        self.known: set[str] = set()  # relations of the companions the user's profile lists
 
     def say(self, step: Step, state: State, today: date, rng: random.Random):
         """A user turn for ``step``: (text, the reading it was drawn as, turn kind, provenance)."""
@@ -104,9 +107,19 @@ class TurnDrawer:
             if k in again:
                 one, second = self.c.drawer.fill(tool, [Chunk("", c.terminal, again[k])], "plain", today, rng)
                 out.append(one[0])
-                used[again[k] + SECOND] = second[again[k]]
+                if again[k] in second:
+                    used[again[k] + SECOND] = second[again[k]]
             else:
                 out.append(next(it))
+            if c.param == COMPANION and self.known and rng.random() < _ON_FILE:  # mostly someone the profile lists
+                fits = [e for e in self.p.lexicons.get(c.terminal).entries if e.value in self.known and e.weight > 0
+                        and e.surface not in out and e.value not in {self.p.lexicons.get(c.terminal).value_of(x) for x in out}]
+                if fits:
+                    out[-1] = rng.choices(fits, [e.weight for e in fits])[0].surface
+            name = c.param + (SECOND if k in again else "") if c.param else None
+            if name and name not in used:  # a slot no schema checks (a companion): kept for provenance
+                entry = self.p.lexicons.get(c.terminal).by_surface[out[-1]]
+                used[name] = (entry, Resolved("string", entry.value or entry.surface, (), f"{self.p.lexicons.get(c.terminal).file}:{entry.line}"), c.terminal)
         return out, used
 
     def _naming(self, drawn, at: int, tool, name: str, options, today: date, rng: random.Random) -> str:
@@ -209,7 +222,7 @@ class TurnDrawer:
         if step.say == "memory":
             tool = self.p.tools[step.intent]
             start = f"turns__memory__{step.intent}"
-            options = [o for o in self.turn_expander.bindable_sets("memory") if o <= set(tool.bindable) | {USUAL}]
+            options = [o for o in self.turn_expander.bindable_sets("memory") if o <= set(tool.bindable) | {USUAL, COMPANION, COMPANION + SECOND}]
             return tool, "memory", options, start
         if step.say == "selffix":
             names = [step.intent] if isinstance(step.intent, str) else list(step.intent or [])
@@ -265,4 +278,6 @@ class TurnDrawer:
         if self.p.lexicons.get(c.terminal).resolver == "ref":
             return True
         name = self._asked_param if c.param == "asked" else c.param.removesuffix(SECOND).removesuffix(PLUS)
+        if name == COMPANION:
+            return True  # a companion names a person, for the profile to find
         return name in tool.bindable and c.terminal in self.reader.param_lexicons(tool.name, name)
