@@ -50,6 +50,7 @@ class Composer:
         self.filler = SlotFiller(project.lexicons, config.hard_tags, config.form_rates, config.form_intents,
                                  {name: intent.without for name, intent in project.grammar.intents.items()})
         self._conversations = None
+        self._tagged: dict[str, list[str]] = {}  # hard tag -> tool intents that can carry a form of it
         self.replies = Replies(project.lexicons, [t for _, t in sorted(project.tools.items())])
         self.plausible = Plausibility(config, project.lexicons)
         self.drawer = SlotDrawer(self.filler, self.plausible)
@@ -184,11 +185,13 @@ class Composer:
         style = self._style(kind, rng)
         if style == "no_tool":
             return self._no_tool(i, today, rng)
-        intent = self._pick([n for n in self.styles[style] if intent in (None, n)], rng)
+        tag = self._hard_tag(i) if style == "hard" else None
+        able = self.styles[style] if tag is None else self._tag_intents(tag)
+        intent = self._pick([n for n in able if intent in (None, n)], rng)
         tool = self.p.tools[intent]
         params, missing = self._params(intent, style, rng)
         deriv = self.expander.expand(intent, rng, params)
-        surfaces, used = self.drawer.fill(tool, deriv.chunks, style, today, rng)
+        surfaces, used = self.drawer.fill(tool, deriv.chunks, style, today, rng, tag)
         text, readings = self.verifier.readings_of(deriv.chunks, surfaces)
         gold = self.gold.call(tool, used, missing, readings, text, today)
         if not self.plausible.price_ok(gold.args) or not self.drawer.options_ok(tool, gold, today):
@@ -202,7 +205,25 @@ class Composer:
             tags.append("ambiguous")
         if style == "beyond":
             tags.append("beyond_horizon")
-        return self._sample(i, kind, intent, today, text, reply, tags, deriv, used, self.offer.choose(rng, {intent}))
+        sample = self._sample(i, kind, intent, today, text, reply, tags, deriv, used, self.offer.choose(rng, {intent}))
+        if style == "hard":
+            sample.provenance["hard_form"] = tag or "any"
+        return sample
+
+    def _hard_tag(self, i: int) -> str | None:
+        """The tag sample i's hard form must carry (config tag_shares), or None for any hard tag: drawn from the
+        index alone, so that retries cannot tilt the shares toward tags that are easier to write."""
+        u = random.Random(f"{self.cfg.seed}/{i}/tag").random()
+        for tag, share in sorted(self.cfg.tag_shares.items()):
+            u -= share
+            if u < 0:
+                return tag
+        return None
+
+    def _tag_intents(self, tag: str) -> list[str]:
+        if tag not in self._tagged:
+            self._tagged[tag] = [n for n in self.tool_intents if self._can_be(n, self.filler.has_tagged(tag))]
+        return self._tagged[tag]
 
     def _no_tool(self, i: int, today: date, rng: random.Random) -> Sample:
         """A complete request whose tool this sample does not offer: the assistant says so, no call."""

@@ -107,6 +107,9 @@ class GenerateConfig(BaseModel):
     # Conversations: the share of all samples each flow (grammars/flows/<name>.toml) takes, out of its kind's
     # share of the mix; the rest of each kind are single turns.
     flow_shares: dict[str, float] = Field(default_factory=dict)
+    # Of the single-turn hard samples that carry a hard form (not questions), the share whose hard form has
+    # each tag (nickname, relative_date…); the rest take any hard tag. Shares sum to at most 1.
+    tag_shares: dict[str, float] = Field(default_factory=dict)
     # A required argument the user's profile can give ("tool.param" -> profile field) is looked up with
     # get_user_profile instead of asked for, when profile_lookup is on; profiles lack each field this often.
     profile_lookup: bool = True
@@ -131,6 +134,8 @@ class GenerateConfig(BaseModel):
         for share in self.flow_shares.values():
             if not 0 <= share <= 1:
                 raise ValueError(f"flow_shares: a share is between 0 and 1, got {share}")
+        if any(v < 0 for v in self.tag_shares.values()) or sum(self.tag_shares.values()) > 1 + 1e-9:
+            raise ValueError(f"tag_shares: shares are at least 0 and sum to at most 1, got {sum(self.tag_shares.values()):g}")
         return self
 
     @field_validator("today_range")
@@ -198,6 +203,7 @@ def check_against_project(config: GenerateConfig, project, config_path: Path | N
               ("form_intents", config.form_intents, tags, "tag no lexicon uses"),
               ("forecast_days", config.forecast_days, tools, "tool"),
               ("intent_weights", config.intent_weights, intents, "intent (grammar)"),
+              ("tag_shares", config.tag_shares, set(config.hard_tags), "tag of hard_tags"),
               ("flow_shares", config.flow_shares, set(project.flows or {}), "flow (grammars/flows/*.toml)"),
               ("profile_fill", [k.split(".")[0] for k in config.profile_fill], tools, "tool")]
     checks += [(f"form_intents.{t}", v, intents, "intent (grammar)") for t, v in config.form_intents.items()]

@@ -21,13 +21,14 @@ class SlotDrawer:
         self.plausible = plausible
         self.cfg = plausible.cfg
 
-    def fill(self, tool, chunks, style: str, today: date, rng: random.Random):
-        """Surface form for every slot; for bound parameters also a usable, plausible resolved value."""
+    def fill(self, tool, chunks, style: str, today: date, rng: random.Random, tag: str | None = None):
+        """Surface form for every slot; for bound parameters also a usable, plausible resolved value. A hard
+        style puts one hard form (of ``tag``, if given) in a slot that can carry one."""
         intent = tool.name
         slots = [k for k, c in enumerate(chunks) if c.terminal is not None]
         special_at = None
         if style in ("hard", "ambiguous"):
-            has = self.filler.has_hard if style == "hard" else self.filler.has_ambiguous
+            has = (self.filler.has_tagged(tag) if tag else self.filler.has_hard) if style == "hard" else self.filler.has_ambiguous
             candidates = [k for k in slots if chunks[k].param and has(chunks[k].terminal, intent)]
             if not candidates:
                 raise Retry
@@ -35,7 +36,7 @@ class SlotDrawer:
         surfaces, used = [], {}
         for k in slots:
             c = chunks[k]
-            mode = style if k == special_at else ("plain" if style == "plain" else "any")
+            mode = (f"tag:{tag}" if tag else style) if k == special_at else ("plain" if style == "plain" else "any")
             schema = tool.bindable.get(c.param) if c.param else None
             target = self.plausible.target(c.param, rng) if schema is not None and mode != "ambiguous" else None
             tries = _DRAWS_PER_SLOT * (4 if mode == "ambiguous" or (schema or {}).get("derive") == "span" else 1)

@@ -56,6 +56,8 @@ class SlotFiller:
             entries = [e for e in self.lexicons.get(lexicon).entries if self._allowed(e, intent) and not left_out & set(e.tags)]
             if mode == "hard":
                 entries = [e for e in entries if self.is_hard(e)]
+            elif mode.startswith("tag:"):  # a hard form of one tag (config tag_shares)
+                entries = [e for e in entries if mode[4:] in e.tags]
             elif mode == "plain":
                 plain = [e for e in entries if not self.is_hard(e)]
                 entries = plain or entries
@@ -96,11 +98,15 @@ class SlotFiller:
     def has_hard(self, lexicon: str, intent: str | None = None) -> bool:
         return self._pool(lexicon, "hard", intent, None) is not None
 
+    def has_tagged(self, tag: str):
+        """A test like has_hard, for forms carrying ``tag``."""
+        return lambda lexicon, intent=None: self._pool(lexicon, f"tag:{tag}", intent, None) is not None
+
     def has_ambiguous(self, lexicon: str, intent: str | None = None) -> bool:
         return self._pool(lexicon, "ambiguous", intent, None) is not None
 
     def draw(self, lexicon: str, rng: random.Random, mode: str, intent: str | None = None, value: int | str | None = None) -> Entry:
-        """One entry; ``mode`` is plain (no hard tag), hard (some hard tag), ambiguous or any; with
+        """One entry; ``mode`` is plain (no hard tag), hard (some hard tag), tag:<tag>, ambiguous or any; with
         ``value``, one whose value it is when the lexicon has such a form in that mode."""
         pool = self._pool(lexicon, mode, intent, None if value is None else str(value)) if value is not None else None
         return (pool or self._pool(lexicon, mode, intent, None)).draw(rng)

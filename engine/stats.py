@@ -22,7 +22,7 @@ _SCHEMA = {
     "id": pl.Utf8, "kind": pl.Utf8, "intent": pl.Utf8, "tags": pl.List(pl.Utf8), "today": pl.Utf8,
     "messages": pl.List(_S({"role": pl.Utf8, "content": pl.Utf8, "weight": pl.Int64,
                             "tool_calls": pl.List(_S({"function": _S({"name": pl.Utf8, "arguments": pl.Utf8})}))})),
-    "provenance": _S({"grammar": pl.Utf8, "reply_key": pl.Utf8,
+    "provenance": _S({"grammar": pl.Utf8, "reply_key": pl.Utf8, "hard_form": pl.Utf8,
                       "slots": pl.List(_S({"param": pl.Utf8, "terminal": pl.Utf8, "surface": pl.Utf8}))}),
 }
 # Tags that say how the assistant answered, not which surface form the user chose.
@@ -79,6 +79,7 @@ def read_samples(path: Path) -> pl.DataFrame:
           .list.join(" / ").alias("dialogue"),
         pl.col("call").struct.field("name").alias("call_name"), pl.col("call").struct.field("arguments").alias("call_args"),
         pl.col("provenance").struct.field("slots").alias("slots"), pl.col("provenance").struct.field("reply_key").alias("reply_key"),
+        pl.col("provenance").struct.field("hard_form").alias("hard_form"),
         "messages",
     )
     if df.height == 0:
@@ -170,6 +171,17 @@ def conversations(df: pl.DataFrame, shares: dict[str, float]) -> dict:
         out["flows"][flow] = {"count": part.height, "share": part.height / n, "configured": shares.get(flow),
                               "turns": {"mean": turns.mean(), "max": turns.max()} if part.height else {}}
     return out
+
+
+def hard_forms(df: pl.DataFrame, shares: dict[str, float]) -> dict:
+    """Single-turn hard samples by the tag their hard form was drawn for, against config tag_shares
+    ("any": no tag asked for)."""
+    forms = df.filter(pl.col("hard_form").is_not_null())
+    n = forms.height
+    counts = dict(forms.group_by("hard_form").len().iter_rows())
+    return {"samples": n, "tags": {t: {"count": counts.get(t, 0), "share": counts.get(t, 0) / n if n else 0.0,
+                                       "configured": shares.get(t, max(0.0, 1 - sum(shares.values())) if t == "any" else None)}
+                                   for t in sorted(set(counts) | set(shares))}}
 
 
 def distinctness(df: pl.DataFrame, norm: Normalizer) -> dict:
@@ -376,6 +388,7 @@ def build_report(path: Path, root: Path, workers: int = 1, reparse: bool = True)
               "distinct": distinctness(df, Normalizer.from_table(tables.get("normalize", {})))}
     report["values"], checks = values(df, project, config)
     report["conversations"] = conversations(df, config.get("flow_shares") or {})
+    report["hard_forms"] = hard_forms(df, config.get("tag_shares") or {})
     report["surface"] = surface_families(df)
     report["bad_patterns"], checks["bad_pattern"] = bad_patterns(df, load_bad_patterns(project.paths.lexicons / "bad_patterns.toml"))
     if reparse:

@@ -14,6 +14,8 @@ def render(report: dict, console: Console) -> None:
     _distinct(report["distinct"], console)
     if "conversations" in report:
         _conversations(report["conversations"], console)
+    if report.get("hard_forms", {}).get("samples"):
+        _hard_forms(report["hard_forms"], console)
     _values(report["values"], console)
     _surface(report["surface"], console)
     _bad_patterns(report["bad_patterns"], console)
@@ -35,6 +37,15 @@ def _conversations(conv: dict, console: Console) -> None:
         turns = f["turns"]
         t.add_row(name, str(f["count"]), _pct(f["share"]), _pct(f["configured"]) if f["configured"] is not None else "-",
                   f"{turns['mean']:.1f} / {turns['max']}" if turns else "-")
+    console.print(t)
+
+
+def _hard_forms(forms: dict, console: Console) -> None:
+    t = Table(title=f"hard forms by tag: {forms['samples']} single-turn hard samples", title_justify="left")
+    for col in ("tag", "count", "share", "configured"):
+        t.add_column(col, justify="left" if col == "tag" else "right")
+    for name, f in forms["tags"].items():
+        t.add_row(name, str(f["count"]), _pct(f["share"]), _pct(f["configured"]) if f["configured"] is not None else "-")
     console.print(t)
 
 

@@ -58,7 +58,7 @@ class TurnDrawer:
         if kind == "answer" and state.unclear:  # which one it was: a form naming one of the options
             name, _, options = state.unclear
             at = next(k for k, c in enumerate(c for c in drawn if c.terminal is not None) if c.param == name)
-            surfaces[at] = self._naming(drawn, at, tool, name, options, today, rng)
+            surfaces[at], used[name] = self._naming(drawn, at, tool, name, options, today, rng)
         if kind == "pick":  # a word that points at exactly one of the results shown
             surfaces[[c.terminal for c in chunks if c.terminal is not None].index(self._pick_lexicon(chunks))] = self._pick_word(state, rng)
         if kind == "correct":  # say again, rightly, what the wrong call got wrong
@@ -122,15 +122,17 @@ class TurnDrawer:
                 used[name] = (entry, Resolved("string", entry.value or entry.surface, (), f"{self.p.lexicons.get(c.terminal).file}:{entry.line}"), c.terminal)
         return out, used
 
-    def _naming(self, drawn, at: int, tool, name: str, options, today: date, rng: random.Random) -> str:
-        """A plain form of slot ``at``'s lexicon that resolves, for ``name``, to one of ``options``."""
+    def _naming(self, drawn, at: int, tool, name: str, options, today: date, rng: random.Random):
+        """A plain form of slot ``at``'s lexicon that resolves, for ``name``, to one of ``options``: its surface,
+        and what it was drawn as (entry, resolved value, terminal) for provenance."""
         terminal = [c.terminal for c in drawn if c.terminal is not None][at]
         wanted = rng.choice(list(options))
         forms = [e for e in self.p.lexicons.get(terminal).entries if e.weight > 0 and not self.c.filler.is_hard(e)
                  and self.c.filler.resolve(terminal, e.surface, today, tool.bindable[name]).value == wanted]
         if not forms:
             raise Retry
-        return rng.choices(forms, [e.weight for e in forms])[0].surface
+        entry = rng.choices(forms, [e.weight for e in forms])[0]
+        return entry.surface, (entry, self.c.filler.resolve(terminal, entry.surface, today, tool.bindable[name]), terminal)
 
     @staticmethod
     def _pick_lexicon(chunks) -> str:

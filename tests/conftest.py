@@ -33,8 +33,9 @@ def project_copy(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def shipped_samples(project):
-    """The single-turn samples among 3,000 as a plain ``callgram generate --seed 21`` writes them (project
-    defaults applied); conversations are tested in test_converse.py."""
-    c = Composer(project, project_config(ROOT, seed=21))
-    samples = (c.compose(i).sample for i in range(3000) if c.flow_of(i, c.kind_of(i)) is None)
+    """3,000 single-turn samples as a plain ``callgram generate --seed 21`` writes them (project defaults
+    applied) with no conversations, so that every index is a single turn; conversations are tested in
+    test_converse.py."""
+    c = Composer(project, project_config(ROOT, seed=21, flow_shares={}))
+    samples = (c.compose(i).sample for i in range(3000))
     return [s for s in samples if s is not None]

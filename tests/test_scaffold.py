@@ -125,7 +125,7 @@ def test_new_tool_lints_generates_parses_and_grows(scratch, tmp_path, capsys, mo
                           '     | [opener] [please] verb what [end]\n     | [opener] say_order_no "，" say_phone_last4 "，" [please] verb what [end]\n')
     assert grown.count("|") == grammar.count("|") + 4
     (scratch / "grammars" / "track_order.lark").write_text(grown, encoding="utf-8")
-    samples = _lint_and_generate(capsys, scratch, tmp_path / "grown", 1000, 2)
+    samples = _lint_and_generate(capsys, scratch, tmp_path / "grown", 2000, 2)
     texts = [s["messages"][1]["content"] for s in samples if s["intent"] == "track_order"]
     assert any("手机尾号" in t for t in texts) and any("订单物流" in t for t in texts)
     assert any("订单号" in t and t.index("订单号") < t.index("物流") for t in texts)  # the new start alternative
