@@ -74,7 +74,10 @@ class Expander:
         for sym in rule.expansion:
             if isinstance(sym, NonTerminal):
                 prio = self.g.rules[sym.name][0].options.priority
-                w *= prio if prio and prio > 0 else 1
+                if prio and prio > 0:
+                    w *= prio
+                elif prio and prio < 0:  # a rare form (a slip: 查寻, 从从): name.-19 is drawn 1/20 as often
+                    w /= 1 - prio
         return w
 
     def _heights(self) -> dict[str, int]:

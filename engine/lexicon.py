@@ -2,7 +2,9 @@
 
 A file starts with ``# resolver: <kind>`` (how its surface forms become values), optionally
 ``# pattern: REGEX`` (the slot then accepts any text matching it when parsing, e.g. any flight number,
-while generation still draws from the listed entries) and ``# normalize: upper``; then a header line
+while generation still draws from the listed entries), ``# also: REGEX`` (the slot accepts its entries and,
+when parsing, any text matching REGEX too: every date the resolver reads, not only the listed ones; REGEX
+is tried first, and must read a listed form whole when it reads its beginning) and ``# normalize: upper``; then a header line
 ``surface<TAB>value<TAB>tags<TAB>weight``; every other line is one surface form. ``value`` may be empty
 when the resolver computes it (dates); ``tags`` are comma-separated and end up in each sample's tags.
 """
@@ -46,6 +48,7 @@ class Lexicon:
     by_surface: dict[str, Entry] = field(default_factory=dict)
     pattern: str | None = None
     normalize: str | None = None
+    also: str | None = None
 
     def lark_definition(self, without: frozenset[str] = frozenset()) -> str:
         """The terminal as Lark source: one regex of the placeholder and every surface, longest first,
@@ -58,6 +61,8 @@ class Lexicon:
             return f"{self.name}: /(?:{self.pattern.replace('/', chr(92) + '/')})/ | {_lark_string(self.placeholder)}"
         alts = sorted({self.placeholder, *(e.surface for e in self.entries if not without & set(e.tags))}, key=lambda x: (-len(x), x))
         body = "|".join(re.escape(a) for a in alts).replace("/", chr(92) + "/")
+        if self.also is not None:  # tried first, as the parser's lattice does (one regex, first match)
+            body = self.also.replace("/", chr(92) + "/") + "|" + body
         return f"{self.name}: /(?:{body})/"
 
     def value_of(self, surface: str) -> str | None:
@@ -65,7 +70,7 @@ class Lexicon:
         entry = self.by_surface.get(surface)
         if entry is not None and entry.value is not None:
             return entry.value
-        if entry is None and (self.pattern is None or not re.fullmatch(self.pattern, surface)):
+        if entry is None and not any(p is not None and re.fullmatch(p, surface) for p in (self.pattern, self.also)):
             return None
         return surface.upper() if self.normalize == "upper" else surface
 
@@ -133,7 +138,7 @@ def _load_tsv(path: Path, shown: str) -> Lexicon:
                 resolver = val.strip()
                 if resolver not in RESOLVERS:
                     raise CallgramError(f"unknown resolver {resolver!r}{did_you_mean(resolver, RESOLVERS)}", shown, lineno, line.find(resolver) + 1)
-            elif key.strip() in ("pattern", "normalize") and not header_seen:
+            elif key.strip() in ("pattern", "normalize", "also") and not header_seen:
                 directives[key.strip()] = (val.strip(), lineno)
             continue
         cols = line.split("\t")
@@ -170,7 +175,19 @@ def _load_tsv(path: Path, shown: str) -> Lexicon:
         for e in entries:
             if not rx.fullmatch(e.surface):
                 raise CallgramError(f"surface {e.surface!r} does not match the lexicon's pattern", shown, e.line, 1)
+    also, aline = directives.get("also", (None, 0))
+    if also is not None:
+        if pattern is not None:
+            raise CallgramError("a lexicon takes '# pattern:' or '# also:', not both", shown, aline, 1)
+        try:
+            rx = re.compile(also)
+        except re.error as e:
+            raise CallgramError(f"invalid 'also' pattern: {e}", shown, aline, 1) from None
+        for e in entries:  # the pattern is tried first: it must not read a listed form's beginning only
+            m = rx.match(e.surface)
+            if m and m.end() < len(e.surface):
+                raise CallgramError(f"the 'also' pattern reads only {m.group(0)!r} of {e.surface!r}: let it read the whole form", shown, e.line, 1)
     normalize = directives.get("normalize", (None, 0))[0]
     if normalize not in (None, "upper"):
         raise CallgramError(f"unknown normalize {normalize!r} (only: upper)", shown, directives["normalize"][1], 1)
-    return Lexicon(name=name, file=shown, resolver=resolver, entries=entries, by_surface=by_surface, pattern=pattern, normalize=normalize)
+    return Lexicon(name=name, file=shown, resolver=resolver, entries=entries, by_surface=by_surface, pattern=pattern, normalize=normalize, also=also)

@@ -68,8 +68,8 @@ class Verifier:
         self._trie: dict = {}
         self._regexes: list[tuple[str, re.Pattern]] = []
         for term in self.parser.terminals:
-            if term.name in self.g.slots and self.g.lexicons.get(self.g.slots[term.name]).pattern is None:
-                lex = self.g.lexicons.get(self.g.slots[term.name])
+            lex = self.g.lexicons.get(self.g.slots[term.name]) if term.name in self.g.slots else None
+            if lex is not None and lex.pattern is None and lex.also is None:
                 left_out = self.g.left_out(term.name)
                 for s in [lex.placeholder] + [e.surface for e in lex.entries if not left_out & set(e.tags)]:
                     self._add(s, term.name)
