@@ -10,6 +10,7 @@ alone (engine/policy.py): ask for what is missing, look it up in the user's prof
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -43,6 +44,15 @@ class State:
         return (self.intent, tuple(sorted(self.args.items())), self.asked, tuple(sorted(self.mentioned.items())), self.turn == "negative",
                 more, self.recall, repr(self.unclear))
 
+    def call_key(self) -> tuple:
+        """What two readings of one long message must agree on: what the assistant does next, not how the
+        message got there (a plan clause read on its own, or inside the request)."""
+        more = tuple((i, tuple(sorted(a.items()))) for i, a in self.more)
+        return (self.intent, tuple(sorted(self.args.items())), self.asked, self.turn == "negative", more, self.recall, repr(self.unclear))
+
+
+_MAX_CLAUSES = 8  # a message is cut at most this many ways per mark: 2^(n-1) ways to read it
+
 
 class Reader:
     """Reads user turns in context, for one project (its tools, intent grammars and turn grammars)."""
@@ -63,6 +73,56 @@ class Reader:
         if self.turns is not None:
             out += [(r.intent, r) for r in self.turns.readings(text)]
         return out
+
+    def message_states(self, text: str, state: State, today: date) -> list[State]:
+        """The next states of a whole user message: read whole, or, when no grammar reads it whole, clause by
+        clause (lexicons/<lang>/clauses.toml), each clause in the state the ones before it left, with no
+        assistant move between them. A request may itself hold a comma (从上海出发，去北京的机票), so every way
+        of cutting the message at its clause marks is tried; readings that differ make it ambiguous. A part
+        with no reading leaves that cut unread (never a value silently dropped); a greeting or thanks is skipped."""
+        whole = self.states(text, state, today)
+        if whole:
+            return whole
+        table = self.p.lexicons.data.get("clauses") or {}
+        seps = table.get("separators", "")
+        pieces = re.split("([" + re.escape(seps) + "]+)", text) if seps else [text]
+        clauses = pieces[0::2]  # each clause, with the marks that follow it in pieces[1::2]
+        if len(clauses) < 2 or len(clauses) > _MAX_CLAUSES:
+            return []
+        skip = set(table.get("skip", []))
+        found: dict[tuple, State] = {}
+        for cut in range(1 << (len(clauses) - 1)):  # bit k set: a cut after clause k
+            parts, begin = [], 0
+            for k in range(len(clauses)):
+                if k == len(clauses) - 1 or cut >> k & 1:
+                    parts.append("".join(pieces[2 * begin: 2 * k + 1]))
+                    begin = k + 1
+            if len(parts) < 2:
+                continue
+            for s in self._read_parts(parts, state, today, skip):
+                found.setdefault(s.call_key(), s)
+        return [found[k] for k in sorted(found, key=repr)]
+
+    def _read_parts(self, parts: list[str], state: State, today: date, skip: set[str]) -> list[State]:
+        states = [state]
+        for part in parts:
+            part = part.strip()
+            if not part:
+                return []
+            readings = self.readings(part)
+            if readings and all(self.tools.get(r.intent) is None and kind == "request" and r.reply_keys()
+                                and {f"{r.intent}.{k}" for k in r.reply_keys()} <= skip for kind, r in readings):
+                continue
+            found: dict[tuple, State] = {}
+            for s in states:
+                for kind, r in readings:
+                    nxt = self.read(kind, r, part, s, today)
+                    if nxt is not None and nxt.turn != "negative":
+                        found.setdefault(nxt.key(), nxt)
+            if not found:
+                return []
+            states = list(found.values())
+        return [s for s in states if s.intent is not None]
 
     def states(self, text: str, state: State, today: date) -> list[State]:
         """Every distinct next state a reading of ``text`` gives in ``state`` (one when the turn is clear)."""
@@ -89,6 +149,8 @@ class Reader:
             return self._refer(r, text, state, today)
         if kind == "plan":
             return self._plan(r, text, state, today)
+        if kind == "prefer":
+            return self._prefer(r, text, state, today)
         if kind == "both":
             return self._both(r, text, state, today)
         if kind == "memory":
@@ -173,6 +235,20 @@ class Reader:
         if tool.errors(args) or not _in_order(tool, args):
             return None
         return replace(state, args=args, asked=(), called=False, turn="change")
+
+    def _prefer(self, r: Reading, text: str, state: State, today: date) -> State | None:
+        """A clause after a request in the same message (最好是头等舱的, 从杭州走): an argument it lacked."""
+        if state.intent is None or state.called or state.asked or state.turn not in ("request", "prefer"):
+            return None
+        tool = self.tools[state.intent]
+        bound = {b.param: b for b in r.params()}
+        if not bound or any(p not in tool.properties or p in state.args for p in bound):
+            return None
+        new = self._args(tool, bound, text, today, state)
+        if not new:
+            return None
+        args = {**state.args, **new}
+        return replace(state, args=args, turn="prefer", request=(tool.name, dict(args)))
 
     def _refer(self, r: Reading, text: str, state: State, today: date) -> State | None:
         keys = r.reply_keys()

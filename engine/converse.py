@@ -50,6 +50,7 @@ class Conversations:
         names = self.c.offer.choose(rng, self._needs(flow))
         messages: list[dict] = [{"role": "system", "content": self.c.replies.system(today, names)}]
         turns: list[dict] = []
+        clauses: list[str] = []
         calls = 0
         for k, step in enumerate(flow.steps):
             if step.say == "answer" and step.optional and not state.asked:
@@ -67,9 +68,17 @@ class Conversations:
                            _shown(rival) if rival is not None else None)
             state = target
             self._recalled = {p for p, _ in state.recall} or self._recalled
-            messages.append({"role": "user", "content": text})
             turns.append({"turn": kind, **prov, "state": _shown(state)})
             last_step = k == len(flow.steps) - 1
+            if flow.join:  # one message: the clauses so far, read as a whole once the last is said
+                clauses.append(text)
+                if not last_step:
+                    continue
+                text = self.c.replies.join_clauses(clauses)
+                got = self.reader.message_states(text, State(), today)
+                if [s.call_key() for s in got] != [state.call_key()]:
+                    raise Drop("unparsed" if not got else "ambiguous_in_context", text, _shown(state), _shown(got[0]) if got else None)
+            messages.append({"role": "user", "content": text})
             state, calls = self._assistant(i, flow, step, state, profile, messages, today, rng, calls, last_step)
         tags = [f"flow:{flow.name}"] + [f"clarify:{p}" for p in state.asked]
         if state.profile is not None:

@@ -18,6 +18,10 @@ A step says what the user says next:
 - ``aside``: asks a question of its own while the assistant waits for an answer (大概多少钱？).
 - ``correct``: corrects the argument the assistant got wrong (不对，我说的是后天); the step before it has
   ``wrong = true``: its call is marked ``"weight": 0``, not to be trained on.
+- ``prefer``: after a request in the same message, adds an argument it lacked (最好是头等舱的, 从杭州走).
+
+A flow with ``join = true`` is one long message: its turns are clauses joined by the language's clause
+mark (lexicons/<lang>/clauses.toml), read clause by clause, and the assistant answers once, after the last.
 """
 from __future__ import annotations
 
@@ -30,13 +34,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine.errors import CallgramError, ErrorList, did_you_mean
 from engine.paths import read_text
 
-SAYS = ("request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix", "retool")
+SAYS = ("request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix", "retool", "prefer")
 
 
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    say: Literal["request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix", "retool"]
+    say: Literal["request", "answer", "change", "refer", "plan", "aside", "correct", "both", "memory", "pick", "two", "selffix", "retool", "prefer"]
     intent: str | list[str] | None = None  # the tool asked for, or the tools one is picked from
     leave_out: int | list[str] | None = None
     give: int | list[str] | None = None
@@ -59,6 +63,7 @@ class Flow(BaseModel):
     kind: Literal["positive", "hard", "negative"]
     steps: list[Step]
     answer_last: bool = False  # end with the last call's result and the answer to it, not the call
+    join: bool = False  # the user's turns are the clauses of one message; the assistant answers after the last
 
 
 def load_flows(folder: Path, tools: dict, turn_kinds: set[str], rel=str) -> dict[str, Flow]:

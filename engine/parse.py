@@ -39,7 +39,7 @@ class UtteranceParser:
             out["error"] = f"ambiguous: {len(calls)} different readings ({', '.join(names)})"
             return out
         if not calls:
-            return out
+            return self._clauses(text, today, out)
         intent, args, problems, unresolved = next(iter(calls.values()))
         if args is None:  # a negative intent: no tool applies; say which, and by which reply-keyed rule
             out["negative"] = intent
@@ -52,6 +52,29 @@ class UtteranceParser:
         if problems:
             out["error"] = "; ".join(problems)
         return out
+
+    def _clauses(self, text: str, today: date, out: dict) -> dict:
+        """A message no grammar reads whole, read clause by clause (你好，下周去厦门出差，帮我查一下机票，最好是头等舱的)."""
+        from engine.context import State
+        from engine.policy import Policy
+
+        states = self._context_reader().message_states(text, State(), today)
+        if len(states) > 1:
+            out["error"] = f"ambiguous: {len(states)} readings clause by clause"
+        if len(states) != 1:
+            return out
+        move = Policy(self.p.tools, self.profile_fill).next_move(states[0], lookup=False)
+        out["intent"], out["arguments"] = move.intent, dict(move.args)
+        out["clarify"] = list(move.params) if move.kind in ("ask", "disambiguate") else []
+        out["clauses"] = True
+        return out
+
+    def _context_reader(self):
+        from engine.context import Reader
+
+        if self._reader is None:
+            self._reader = Reader(self.p, self.p.turns, self.filler)
+        return self._reader
 
     def _call(self, tool, reading, text: str, today: date):
         """(arguments, problems, (unresolved, waiting) parameters) of one reading, or None if it is no reading."""
@@ -83,9 +106,7 @@ class UtteranceParser:
         from engine.context import Reader, State, result_items
         from engine.policy import Move, Policy
 
-        if self._reader is None:
-            self._reader = Reader(self.p, self.p.turns, self.filler)
-        reader, policy = self._reader, Policy(self.p.tools, self.profile_fill)
+        reader, policy = self._context_reader(), Policy(self.p.tools, self.profile_fill)
         out = {"text": None, "intent": None, "arguments": None, "clarify": [], "error": None, "negative": None, "reply_key": None, "turn": None}
         messages = conv.get("messages")
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
@@ -104,7 +125,7 @@ class UtteranceParser:
                 if len(text) > cap:
                     out["error"] = f"messages[{k}]: {len(text)} characters, over the cap of {cap}"
                     return out
-                states = reader.states(text, state, today)
+                states = reader.message_states(text, state, today)
                 out["text"] = text
                 if len(states) != 1:
                     out["error"] = f"messages[{k}]: " + ("no reading in this context" if not states else f"ambiguous: {len(states)} readings in this context")
@@ -153,16 +174,14 @@ class UtteranceParser:
         from engine.context import Reader, State, result_items
         from engine.policy import Move, Policy
 
-        if self._reader is None:
-            self._reader = Reader(self.p, self.p.turns, self.filler)
-        reader, state, judged, turns, problems = self._reader, State(), None, 0, []
+        reader, state, judged, turns, problems = self._context_reader(), State(), None, 0, []
         policy = Policy(self.p.tools, self.profile_fill)
         looked_up = False
         for k, m in enumerate(messages):
             role, calls = m.get("role"), m.get("tool_calls") or []
             if role == "user":
                 turns += 1
-                states = reader.states(str(m.get("content") or ""), state, today)
+                states = reader.message_states(str(m.get("content") or ""), state, today)
                 if len(states) != 1:
                     problems.append(f"messages[{k}]: {len(states)} readings in context")
                     return turns, problems

@@ -20,6 +20,7 @@ class Replies:
     def __init__(self, lexicons, tools: list):
         self.t = lexicons.table("replies")
         self.answers = lexicons.data.get("answers", {})
+        self.clauses = lexicons.data.get("clauses", {})
         self.weekdays = lexicons.table("date_words")["weekday_names"]
         self.tools = {t.name: t for t in tools}
         self._words = lexicons.table("scaffold")
@@ -36,6 +37,20 @@ class Replies:
     def system(self, today: date, names: list[str] | None = None) -> str:
         return self.t["system"].format(assistant=self.t["assistant"], capabilities=self.capabilities_of(names),
                                        date=cn_date(today), weekday=self.weekdays[today.weekday()])
+
+    def join_clauses(self, clauses: list[str]) -> str:
+        """One message of several clauses (a long request): openers kept only on the first, ends only on the last."""
+        table = self.clauses
+        heads = sorted(table.get("heads", []), key=len, reverse=True)
+        tails = sorted(table.get("tails", []), key=len, reverse=True)
+        out = []
+        for k, c in enumerate(clauses):
+            if k > 0:
+                c = next((c[len(h):] for h in heads if c.startswith(h) and len(c) > len(h)), c)
+            if k < len(clauses) - 1:
+                c = next((c[:-len(t)] for t in tails if c.endswith(t) and len(c) > len(t)), c)
+            out.append(c)
+        return table.get("join", "，").join(out)
 
     def no_tool(self, tool, names: list[str], rng: random.Random) -> str:
         """Said when the request needs ``tool`` and the sample does not offer it: no call."""

@@ -254,6 +254,11 @@ class TurnDrawer:
             return self.p.tools[state.intent], "aside", [set()], None
         if step.say == "correct":
             return self.p.tools[state.intent], "correct", [{self.fix[0]}], None
+        if step.say == "prefer":  # an argument the request lacked (a required one only if it left it out)
+            if state.intent is None or state.called:
+                raise Retry
+            tool = self.p.tools[state.intent]
+            return tool, "prefer", [{p} for p in tool.properties if p not in state.args], None
         if step.say == "plan":
             give = set(step.give or [])
             tool = next(t for _, t in sorted(self.p.tools.items()) if give <= set(t.bindable))
