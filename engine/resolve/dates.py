@@ -13,6 +13,9 @@ from engine.resolve import Resolved, iso
 from engine.resolve.numbers import resolve_int
 
 _NUM = r"[0-9０-９零〇一二三四五六七八九十百两俩仨]+"
+# Rules of periods people ask about (这周, 未来三天) start with this, so that a period with a time of day
+# (下周晚上) is not read as its first day at that time.
+PERIOD = "period"
 
 
 def resolve_date(text: str, today: date, words: dict, numerals: dict, time_words: dict | None = None) -> Resolved:
@@ -73,11 +76,13 @@ def _with_time(rules: "_Rules", text: str, today: date, time_words: dict, numera
             t = resolve_time(part + rest, time_words, numerals)
             if t.type == "time":
                 return _dated_with(today + timedelta(days=offset), today, t, f"{word} = T{offset:+d} {part}; {t.rule}")
+            if t.type == "invalid":  # 今早20点: the hour contradicts the part of day
+                return t
     for cut in range(len(text) - 1, 0, -1):
         d = rules.resolve(text[:cut], today)
         if d.type in ("ambiguous", "invalid") and resolve_time(text[cut:], time_words, numerals).type == "time":
             return d
-        if d.type in ("date", "span"):
+        if d.type == "date" or (d.type == "span" and not d.rule.startswith(PERIOD)):
             t = resolve_time(text[cut:], time_words, numerals)
             if t.type == "time":
                 day = date.fromisoformat(d.value if d.type == "date" else d.value[0])
@@ -120,6 +125,16 @@ class _Rules:
         self.re_month_day = re.compile(f"^(?:({_NUM})年)?({_NUM})月({_NUM})(?:号|日)?$")
         self.re_iso = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
         self.re_slash = re.compile(r"^(\d{1,2})/(\d{1,2})$")
+        # Periods (RESOLVER_RULES.md, "Periods people ask about"); a vague numeral (几) is read to be refused.
+        num_or_vague = f"[0-9０-９零〇一二三四五六七八九十百两俩仨{''.join(numerals.get('vague', []))}]+"
+        self.re_week_period = re.compile(f"^({alt(self.week_offsets)})({alt(words['week_words'])})$")
+        self.re_month_period = re.compile(f"^({_NUM}){re.escape(words['month_word'])}$")
+        units = f"({alt(words['day_units'])})|(?:个)?({alt(words['week_units'])})"
+        self.re_days_period = re.compile(f"^({alt(words['period_prefixes'])})?({num_or_vague})(?:{units})({alt(words['period_suffixes'])})?$")
+        half = alt(words["half_words"])
+        self.re_months_after = re.compile(f"^({_NUM}|{half})(?:{alt(words['month_units'])})(?:{alt(words['after_words'])})$")
+        self.re_soon = re.compile(f"^({num_or_vague})({alt(words['soon_units'])})(?:{alt(words['soon_words'])})$")
+        self.re_soon_half = re.compile(f"^({half})({alt(words['soon_units'])})(?:{alt(words['soon_words'])})$")
 
     def _int(self, s: str) -> int | None:
         r = resolve_int(s, self.numerals)
@@ -131,7 +146,8 @@ class _Rules:
 
 @lru_cache(maxsize=65536)
 def _resolve_cached(rules: _Rules, text: str, today: date) -> Resolved:
-    for rule in (_relative_day, _weekday, _weekend, _after, _day_of_month, _month_day, _literal, _month_end, _holiday):
+    for rule in (_relative_day, _weekday, _weekend, _after, _day_of_month, _month_day, _literal, _month_end, _holiday,
+                 _now, _vague, _week_period, _month_period, _days_period, _months_after, _soon):
         out = rule(rules, text, today)
         if out is not None:
             return out
@@ -302,3 +318,109 @@ def _holiday(r: _Rules, text: str, today: date) -> Resolved | None:
         if d >= today:
             return _dated(d, today, f"holiday {text}: first occurrence >= T")
     return None  # pragma: no cover - every holiday recurs within a year
+
+
+def _vague(r: _Rules, text: str, today: date) -> Resolved | None:
+    if text in r.words["vague_periods"]:
+        return Resolved("ambiguous", [], ("vague",), f"{PERIOD} {text}: no length, vague")
+    return None
+
+
+def _now(r: _Rules, text: str, today: date) -> Resolved | None:
+    if text in r.words["now_words"]:
+        return Resolved("date", iso(today), ("now",), f"{PERIOD} {text}: today, now")
+    return None
+
+
+def _week_period(r: _Rules, text: str, today: date) -> Resolved | None:
+    m = r.re_week_period.match(text)
+    if not m:
+        return None
+    weeks = r.week_offsets[m.group(1)]
+    monday = today - timedelta(days=today.isoweekday() - 1) + timedelta(days=7 * weeks)
+    sunday = monday + timedelta(days=6)
+    if weeks == 0:
+        return Resolved("span", [iso(today), iso(sunday)], (), f"{PERIOD} this week: T to Sunday")
+    if weeks == 1 and today.isoweekday() == 7:
+        later = [iso(monday + timedelta(days=7)), iso(sunday + timedelta(days=7))]
+        return Resolved("ambiguous", [[iso(monday), iso(sunday)], later], (), f"{PERIOD} {text} said on a Sunday")
+    flags = ("past",) if sunday < today else ()
+    return Resolved("span", [iso(monday), iso(sunday)], flags, f"{PERIOD} week {weeks:+d}: Monday to Sunday")
+
+
+def _month_span(year: int, month: int, today: date, rule: str) -> Resolved:
+    """A whole month, from today when today is inside it."""
+    first, last = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    return Resolved("span", [iso(max(first, today)), iso(last)], ("past",) if last < today else (), rule)
+
+
+def _month_period(r: _Rules, text: str, today: date) -> Resolved | None:
+    if text in r.words["month_offsets"]:
+        k = r.words["month_offsets"][text]
+        y, mo = _add_months(today.year, today.month, k)
+        return _month_span(y, mo, today, f"{PERIOD} month {k:+d}")
+    m = r.re_month_period.match(text)
+    if not m:
+        return None
+    month = r._int(m.group(1))
+    if month is None:
+        return None
+    if not 1 <= month <= 12:
+        return Resolved("invalid", None, (), f"no month {month}")
+    year = today.year + (1 if month < today.month else 0)
+    return _month_span(year, month, today, f"{PERIOD} month {month}: this year's unless ended")
+
+
+def _days_period(r: _Rules, text: str, today: date) -> Resolved | None:
+    m = r.re_days_period.match(text)
+    if not m:
+        return None
+    prefix, num, day_unit, week_unit, suffix = m.groups()
+    if prefix is None and suffix is None:
+        return None
+    n = resolve_int(num, r.numerals)
+    if n.type == "ambiguous":
+        return Resolved("ambiguous", [], ("vague",), f"{PERIOD} {text}: no number of days, vague")
+    if n.type != "int":
+        return None
+    days = n.value * (7 if week_unit else 1)
+    if days < 1:
+        return Resolved("invalid", None, (), f"{PERIOD} of {days} days")
+    return Resolved("span", [iso(today), iso(today + timedelta(days=days - 1))], (), f"{PERIOD} next {days} days: T to T+{days - 1}")
+
+
+def _months_after(r: _Rules, text: str, today: date) -> Resolved | None:
+    m = r.re_months_after.match(text)
+    if not m:
+        return None
+    if m.group(1) in r.words["half_words"]:
+        n = r.words["half_month_days"]
+        return _dated(today + timedelta(days=n), today, f"half a month later: T+{n}")
+    k = r._int(m.group(1))
+    if k is None:
+        return None
+    y, mo = _add_months(today.year, today.month, k)
+    day = min(today.day, calendar.monthrange(y, mo)[1])
+    return _dated(date(y, mo, day), today, f"N months later: T+{k} calendar months, day clamped to the month's last")
+
+
+def _soon(r: _Rules, text: str, today: date) -> Resolved | None:
+    m = r.re_soon_half.match(text)
+    if m:
+        minutes = r.words["soon_units"][m.group(2)] / 2
+    else:
+        m = r.re_soon.match(text)
+        if not m:
+            return None
+        n = resolve_int(m.group(1), r.numerals)
+        unit = r.words["soon_units"][m.group(2)]
+        if n.type == "ambiguous" and unit < 60:  # 几分钟后, 十几分钟内: no number, but surely today
+            return Resolved("date", iso(today), ("soon",), f"{text}: some minutes ahead, still today")
+        if n.type == "ambiguous":  # 几个小时后 may or may not cross midnight
+            return Resolved("ambiguous", [], ("vague",), f"{text}: no number of hours, vague")
+        if n.type != "int":
+            return None
+        minutes = n.value * unit
+    if minutes >= r.words["soon_day_minutes"]:
+        return Resolved("unknown", rule=f"{text}: a day or more ahead, not 'soon'")
+    return Resolved("date", iso(today), ("soon",), f"{text}: hours or minutes ahead, still today")
