@@ -9,20 +9,19 @@ import re
 from datetime import date, timedelta
 from functools import lru_cache
 
-from engine.resolve import Resolved, iso
+from engine.resolve import Resolved, add_months, iso
 from engine.resolve.numbers import resolve_int
+from engine.resolve.periods import PERIOD, resolve_period
 
 _NUM = r"[0-9０-９零〇一二三四五六七八九十百两俩仨]+"
-# Rules of periods people ask about (这周, 未来三天) start with this, so that a period with a time of day
-# (下周晚上) is not read as its first day at that time.
-PERIOD = "period"
 
 
 def resolve_date(text: str, today: date, words: dict, numerals: dict, time_words: dict | None = None) -> Resolved:
     """The date or span ``text`` means when said on ``today``.
 
     With ``time_words``, a day with a time of day (明晚8点, 后天下午) is also read: its date is the value
-    and the time rides along as a ``time:HH:MM`` (or ``time:HH:MM-HH:MM``) flag.
+    and the time rides along as a ``time:HH:MM`` (or ``time:HH:MM-HH:MM``) flag. Periods people ask about
+    (这周, 未来三天, 最近, 现在) are read by ``periods`` after every rule here.
     """
     text = text.strip()
     rules = _Rules.get(words, numerals)
@@ -125,16 +124,6 @@ class _Rules:
         self.re_month_day = re.compile(f"^(?:({_NUM})年)?({_NUM})月({_NUM})(?:号|日)?$")
         self.re_iso = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
         self.re_slash = re.compile(r"^(\d{1,2})/(\d{1,2})$")
-        # Periods (RESOLVER_RULES.md, "Periods people ask about"); a vague numeral (几) is read to be refused.
-        num_or_vague = f"[0-9０-９零〇一二三四五六七八九十百两俩仨{''.join(numerals.get('vague', []))}]+"
-        self.re_week_period = re.compile(f"^({alt(self.week_offsets)})({alt(words['week_words'])})$")
-        self.re_month_period = re.compile(f"^({_NUM}){re.escape(words['month_word'])}$")
-        units = f"({alt(words['day_units'])})|(?:个)?({alt(words['week_units'])})"
-        self.re_days_period = re.compile(f"^({alt(words['period_prefixes'])})?({num_or_vague})(?:{units})({alt(words['period_suffixes'])})?$")
-        half = alt(words["half_words"])
-        self.re_months_after = re.compile(f"^({_NUM}|{half})(?:{alt(words['month_units'])})(?:{alt(words['after_words'])})$")
-        self.re_soon = re.compile(f"^({num_or_vague})({alt(words['soon_units'])})(?:{alt(words['soon_words'])})$")
-        self.re_soon_half = re.compile(f"^({half})({alt(words['soon_units'])})(?:{alt(words['soon_words'])})$")
 
     def _int(self, s: str) -> int | None:
         r = resolve_int(s, self.numerals)
@@ -146,12 +135,12 @@ class _Rules:
 
 @lru_cache(maxsize=65536)
 def _resolve_cached(rules: _Rules, text: str, today: date) -> Resolved:
-    for rule in (_relative_day, _weekday, _weekend, _after, _day_of_month, _month_day, _literal, _month_end, _holiday,
-                 _now, _vague, _week_period, _month_period, _days_period, _months_after, _soon):
+    for rule in (_relative_day, _weekday, _weekend, _after, _day_of_month, _month_day, _literal, _month_end, _holiday):
         out = rule(rules, text, today)
         if out is not None:
             return out
-    return Resolved("unknown", rule="no date rule matched")
+    out = resolve_period(text, today, rules.words, rules.numerals)
+    return out if out is not None else Resolved("unknown", rule="no date rule matched")
 
 
 def _dated(d: date, today: date, rule: str) -> Resolved:
@@ -223,11 +212,6 @@ def _after(r: _Rules, text: str, today: date) -> Resolved | None:
     return None
 
 
-def _add_months(year: int, month: int, k: int) -> tuple[int, int]:
-    m = month - 1 + k
-    return year + m // 12, m % 12 + 1
-
-
 def _day_of_month(r: _Rules, text: str, today: date) -> Resolved | None:
     m = r.re_day_of_month.match(text)
     if not m:
@@ -237,12 +221,12 @@ def _day_of_month(r: _Rules, text: str, today: date) -> Resolved | None:
     if day is None:
         return None
     if prefix:
-        y, mo = _add_months(today.year, today.month, r.words["month_offsets"][prefix])
+        y, mo = add_months(today.year, today.month, r.words["month_offsets"][prefix])
         rule = f"{prefix}N号"
     else:
         y, mo = today.year, today.month
         if day < today.day:
-            y, mo = _add_months(y, mo, 1)
+            y, mo = add_months(y, mo, 1)
         rule = "N号: this month if >= T, else next month"
     if not 1 <= day <= calendar.monthrange(y, mo)[1]:
         return Resolved("invalid", None, (), f"{y}-{mo:02d} has no day {day}")
@@ -294,7 +278,7 @@ def _month_end(r: _Rules, text: str, today: date) -> Resolved | None:
     k = r.words["month_end"].get(text)
     if k is None:
         return None
-    y, mo = _add_months(today.year, today.month, k)
+    y, mo = add_months(today.year, today.month, k)
     return _dated(date(y, mo, calendar.monthrange(y, mo)[1]), today, f"month end, month {k:+d}")
 
 
@@ -318,109 +302,3 @@ def _holiday(r: _Rules, text: str, today: date) -> Resolved | None:
         if d >= today:
             return _dated(d, today, f"holiday {text}: first occurrence >= T")
     return None  # pragma: no cover - every holiday recurs within a year
-
-
-def _vague(r: _Rules, text: str, today: date) -> Resolved | None:
-    if text in r.words["vague_periods"]:
-        return Resolved("ambiguous", [], ("vague",), f"{PERIOD} {text}: no length, vague")
-    return None
-
-
-def _now(r: _Rules, text: str, today: date) -> Resolved | None:
-    if text in r.words["now_words"]:
-        return Resolved("date", iso(today), ("now",), f"{PERIOD} {text}: today, now")
-    return None
-
-
-def _week_period(r: _Rules, text: str, today: date) -> Resolved | None:
-    m = r.re_week_period.match(text)
-    if not m:
-        return None
-    weeks = r.week_offsets[m.group(1)]
-    monday = today - timedelta(days=today.isoweekday() - 1) + timedelta(days=7 * weeks)
-    sunday = monday + timedelta(days=6)
-    if weeks == 0:
-        return Resolved("span", [iso(today), iso(sunday)], (), f"{PERIOD} this week: T to Sunday")
-    if weeks == 1 and today.isoweekday() == 7:
-        later = [iso(monday + timedelta(days=7)), iso(sunday + timedelta(days=7))]
-        return Resolved("ambiguous", [[iso(monday), iso(sunday)], later], (), f"{PERIOD} {text} said on a Sunday")
-    flags = ("past",) if sunday < today else ()
-    return Resolved("span", [iso(monday), iso(sunday)], flags, f"{PERIOD} week {weeks:+d}: Monday to Sunday")
-
-
-def _month_span(year: int, month: int, today: date, rule: str) -> Resolved:
-    """A whole month, from today when today is inside it."""
-    first, last = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-    return Resolved("span", [iso(max(first, today)), iso(last)], ("past",) if last < today else (), rule)
-
-
-def _month_period(r: _Rules, text: str, today: date) -> Resolved | None:
-    if text in r.words["month_offsets"]:
-        k = r.words["month_offsets"][text]
-        y, mo = _add_months(today.year, today.month, k)
-        return _month_span(y, mo, today, f"{PERIOD} month {k:+d}")
-    m = r.re_month_period.match(text)
-    if not m:
-        return None
-    month = r._int(m.group(1))
-    if month is None:
-        return None
-    if not 1 <= month <= 12:
-        return Resolved("invalid", None, (), f"no month {month}")
-    year = today.year + (1 if month < today.month else 0)
-    return _month_span(year, month, today, f"{PERIOD} month {month}: this year's unless ended")
-
-
-def _days_period(r: _Rules, text: str, today: date) -> Resolved | None:
-    m = r.re_days_period.match(text)
-    if not m:
-        return None
-    prefix, num, day_unit, week_unit, suffix = m.groups()
-    if prefix is None and suffix is None:
-        return None
-    n = resolve_int(num, r.numerals)
-    if n.type == "ambiguous":
-        return Resolved("ambiguous", [], ("vague",), f"{PERIOD} {text}: no number of days, vague")
-    if n.type != "int":
-        return None
-    days = n.value * (7 if week_unit else 1)
-    if days < 1:
-        return Resolved("invalid", None, (), f"{PERIOD} of {days} days")
-    return Resolved("span", [iso(today), iso(today + timedelta(days=days - 1))], (), f"{PERIOD} next {days} days: T to T+{days - 1}")
-
-
-def _months_after(r: _Rules, text: str, today: date) -> Resolved | None:
-    m = r.re_months_after.match(text)
-    if not m:
-        return None
-    if m.group(1) in r.words["half_words"]:
-        n = r.words["half_month_days"]
-        return _dated(today + timedelta(days=n), today, f"half a month later: T+{n}")
-    k = r._int(m.group(1))
-    if k is None:
-        return None
-    y, mo = _add_months(today.year, today.month, k)
-    day = min(today.day, calendar.monthrange(y, mo)[1])
-    return _dated(date(y, mo, day), today, f"N months later: T+{k} calendar months, day clamped to the month's last")
-
-
-def _soon(r: _Rules, text: str, today: date) -> Resolved | None:
-    m = r.re_soon_half.match(text)
-    if m:
-        minutes = r.words["soon_units"][m.group(2)] / 2
-    else:
-        m = r.re_soon.match(text)
-        if not m:
-            return None
-        n = resolve_int(m.group(1), r.numerals)
-        unit = r.words["soon_units"][m.group(2)]
-        if n.type == "ambiguous" and unit < 60:  # 几分钟后, 十几分钟内: no number, but surely today
-            return Resolved("date", iso(today), ("soon",), f"{text}: some minutes ahead, still today")
-        if n.type == "ambiguous":  # 几个小时后 may or may not cross midnight
-            return Resolved("ambiguous", [], ("vague",), f"{text}: no number of hours, vague")
-        if n.type != "int":
-            return None
-        minutes = n.value * unit
-    if minutes >= r.words["soon_day_minutes"]:
-        return Resolved("unknown", rule=f"{text}: a day or more ahead, not 'soon'")
-    return Resolved("date", iso(today), ("soon",), f"{text}: hours or minutes ahead, still today")
