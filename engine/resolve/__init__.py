@@ -34,3 +34,9 @@ class Resolved:
 
 def iso(d: date) -> str:
     return d.isoformat()
+
+
+def add_months(year: int, month: int, k: int) -> tuple[int, int]:
+    """The (year, month) ``k`` months after ``year``-``month`` (k may be negative)."""
+    m = month - 1 + k
+    return year + m // 12, m % 12 + 1

@@ -9,8 +9,9 @@ import re
 from datetime import date, timedelta
 from functools import lru_cache
 
-from engine.resolve import Resolved, iso
+from engine.resolve import Resolved, add_months, iso
 from engine.resolve.numbers import resolve_int
+from engine.resolve.periods import PERIOD, resolve_period
 
 _NUM = r"[0-9０-９零〇一二三四五六七八九十百两俩仨]+"
 
@@ -19,7 +20,8 @@ def resolve_date(text: str, today: date, words: dict, numerals: dict, time_words
     """The date or span ``text`` means when said on ``today``.
 
     With ``time_words``, a day with a time of day (明晚8点, 后天下午) is also read: its date is the value
-    and the time rides along as a ``time:HH:MM`` (or ``time:HH:MM-HH:MM``) flag.
+    and the time rides along as a ``time:HH:MM`` (or ``time:HH:MM-HH:MM``) flag. Periods people ask about
+    (这周, 未来三天, 最近, 现在) are read by ``periods`` after every rule here.
     """
     text = text.strip()
     rules = _Rules.get(words, numerals)
@@ -73,11 +75,13 @@ def _with_time(rules: "_Rules", text: str, today: date, time_words: dict, numera
             t = resolve_time(part + rest, time_words, numerals)
             if t.type == "time":
                 return _dated_with(today + timedelta(days=offset), today, t, f"{word} = T{offset:+d} {part}; {t.rule}")
+            if t.type == "invalid":  # 今早20点: the hour contradicts the part of day
+                return t
     for cut in range(len(text) - 1, 0, -1):
         d = rules.resolve(text[:cut], today)
         if d.type in ("ambiguous", "invalid") and resolve_time(text[cut:], time_words, numerals).type == "time":
             return d
-        if d.type in ("date", "span"):
+        if d.type == "date" or (d.type == "span" and not d.rule.startswith(PERIOD)):
             t = resolve_time(text[cut:], time_words, numerals)
             if t.type == "time":
                 day = date.fromisoformat(d.value if d.type == "date" else d.value[0])
@@ -135,7 +139,8 @@ def _resolve_cached(rules: _Rules, text: str, today: date) -> Resolved:
         out = rule(rules, text, today)
         if out is not None:
             return out
-    return Resolved("unknown", rule="no date rule matched")
+    out = resolve_period(text, today, rules.words, rules.numerals)
+    return out if out is not None else Resolved("unknown", rule="no date rule matched")
 
 
 def _dated(d: date, today: date, rule: str) -> Resolved:
@@ -207,11 +212,6 @@ def _after(r: _Rules, text: str, today: date) -> Resolved | None:
     return None
 
 
-def _add_months(year: int, month: int, k: int) -> tuple[int, int]:
-    m = month - 1 + k
-    return year + m // 12, m % 12 + 1
-
-
 def _day_of_month(r: _Rules, text: str, today: date) -> Resolved | None:
     m = r.re_day_of_month.match(text)
     if not m:
@@ -221,12 +221,12 @@ def _day_of_month(r: _Rules, text: str, today: date) -> Resolved | None:
     if day is None:
         return None
     if prefix:
-        y, mo = _add_months(today.year, today.month, r.words["month_offsets"][prefix])
+        y, mo = add_months(today.year, today.month, r.words["month_offsets"][prefix])
         rule = f"{prefix}N号"
     else:
         y, mo = today.year, today.month
         if day < today.day:
-            y, mo = _add_months(y, mo, 1)
+            y, mo = add_months(y, mo, 1)
         rule = "N号: this month if >= T, else next month"
     if not 1 <= day <= calendar.monthrange(y, mo)[1]:
         return Resolved("invalid", None, (), f"{y}-{mo:02d} has no day {day}")
@@ -278,7 +278,7 @@ def _month_end(r: _Rules, text: str, today: date) -> Resolved | None:
     k = r.words["month_end"].get(text)
     if k is None:
         return None
-    y, mo = _add_months(today.year, today.month, k)
+    y, mo = add_months(today.year, today.month, k)
     return _dated(date(y, mo, calendar.monthrange(y, mo)[1]), today, f"month end, month {k:+d}")
 
 

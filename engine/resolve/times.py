@@ -31,7 +31,7 @@ class _Times:
         mins = "|".join(map(re.escape, words["minute_words"]))
         tail = f"(?:({re.escape(words['half'])})|({re.escape(words['quarter'])})|({re.escape(words['three_quarters'])})|({_NUM})(?:{mins})?)?"
         self.re_clock = re.compile(f"^({parts})?({_NUM})(?:{hours}){tail}$")
-        self.re_colon = re.compile(f"^({parts})?(\\d{{1,2}})[:：](\\d{{2}})$")
+        self.re_colon = re.compile(f"^({parts})?(\\d{{1,2}})[:：](\\d{{2}})(?:[:：](\\d{{2}}))?$")
 
     def resolve(self, text: str) -> Resolved:
         return _resolve(self, text)
@@ -40,6 +40,11 @@ class _Times:
         if not (0 <= hour <= 24 and 0 <= minute < 60):
             return Resolved("invalid", None, (), f"no clock time {hour}:{minute:02d}")
         rule = "clock time"
+        if part and hour > 12:  # a 24-hour hour: the part of day must agree with it (晚上17点, not 早上20点)
+            lo, hi = self.words["parts"][part].get("hours24", [0, -1])
+            if not lo <= hour <= hi:
+                return Resolved("invalid", None, (), f"{hour}点 contradicts {part}")
+            return Resolved("time", f"{hour % 24:02d}:{minute:02d}", (), f"24-hour clock time in the {part}")
         if part:
             shift = self.words["parts"][part]["shift"]
             if shift == "night" and hour == 12:
@@ -63,7 +68,9 @@ def _resolve(t: _Times, text: str) -> Resolved:
         return Resolved("time", list(parts[text]["window"]), (), f"part of day {text}")
     m = t.re_colon.match(text)
     if m:
-        return t.clock(m.group(1), int(m.group(2)), int(m.group(3)))
+        if m.group(4) is not None and int(m.group(4)) >= 60:
+            return Resolved("invalid", None, (), f"no second {m.group(4)}")
+        return t.clock(m.group(1), int(m.group(2)), int(m.group(3)))  # seconds dropped
     m = t.re_clock.match(text)
     if m:
         part, h, half, quarter, three_q, mins = m.groups()
