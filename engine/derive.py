@@ -64,6 +64,9 @@ def arguments(tool, resolved: dict, part_of_day) -> dict | None:
     """
     # An unresolved value keeps what it could mean: two readings unclear in different ways (查下周五 /
     # 查 下周五) are two readings, not one.
+    # A vague day (最近, 这几天) for an optional date says nothing to fill: the call goes without it
+    # (RESOLVER_RULES.md); for a required one it stays unresolved, and the assistant asks.
+    resolved = {n: r for n, r in resolved.items() if not (is_vague(r) and n in tool.properties and n not in tool.required)}
     values = {name: (r.value if r.ok else ("unresolved", f"{r.type} {r.value!r}")) for name, r in resolved.items()}
     for src, target in tool.part_of_day.items():
         r = resolved.get(src)
@@ -93,6 +96,11 @@ def span_misplaced(tool, name: str, resolved) -> bool:
             return bool(resolved.value) and not all(isinstance(o, list) for o in resolved.value)
         return resolved.ok and resolved.type != "span"
     return "from_span" in resolved.flags and name in tool.properties and any(s["derive"] == "span" for s in tool.derived.values())
+
+
+def is_vague(r) -> bool:
+    """A day said too vaguely to be one (最近, 这几天): ambiguous with no candidates."""
+    return r.type == "ambiguous" and not r.value and "vague" in r.flags
 
 
 def _is_marker(v) -> bool:

@@ -5,7 +5,7 @@ import json
 from dataclasses import replace
 from datetime import date
 
-from engine.derive import arguments, span_misplaced, waiting
+from engine.derive import arguments, is_vague, span_misplaced, waiting
 from engine.slots import SlotFiller
 from engine.verify import Verifier
 
@@ -88,7 +88,7 @@ class UtteranceParser:
                 problems.append(f"{b.param} given twice")
                 continue
             resolved[b.param] = res
-            if not res.ok:
+            if not res.ok and not (is_vague(res) and b.param not in tool.required):  # an optional vague day is left out
                 problems.append(f"{b.param}: {surface!r} is {res.type} ({res.rule})")
         final = arguments(tool, resolved, self.filler.part_of_day)
         if final is None:
