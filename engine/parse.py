@@ -33,7 +33,9 @@ class UtteranceParser:
             call = self._call(tool, r, text, today)
             if call is not None:
                 args, problems, unresolved = call
-                calls[(r.intent, tuple(sorted((k, str(v)) for k, v in args.items())), tuple(problems))] = (r.intent, args, problems, unresolved)
+                # Readings that differ only in how much text a slot took (从下周一到周三 / 下周一到周三) are one reading.
+                key = (r.intent, tuple(sorted((k, str(v)) for k, v in args.items())), tuple(sorted(unresolved[0])), tuple(sorted(unresolved[1])))
+                calls.setdefault(key, (r.intent, args, problems, unresolved))
         if len(calls) > 1:
             names = sorted({c[0] for c in calls.values()})
             out["error"] = f"ambiguous: {len(calls)} different readings ({', '.join(names)})"
