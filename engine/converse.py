@@ -87,7 +87,9 @@ class Conversations:
         return Sample(
             id=sid, kind=flow.kind, intent=state.intent or "conversation", tags=tags, today=today.isoformat(),
             messages=messages, tools=self.c.offer.shown(names),
-            provenance={"flow": flow.file, "profile": profile.model_dump(), "turns": turns},
+            # "slots": those of the first user message, as a single turn's are (a long message: all its clauses')
+            provenance={"flow": flow.file, "profile": profile.model_dump(), "turns": turns,
+                        "slots": [slot for t in (turns if flow.join else turns[:1]) for slot in t["slots"]]},
         )
 
     def _assistant(self, i, flow, step, state, profile, messages, today, rng, calls, last_step):
