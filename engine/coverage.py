@@ -27,7 +27,8 @@ from engine.resolve.times import resolve_time
 MASKS = ("DATE", "TIME", "CITY", "NUM")  # also the order that breaks a tie between equally long matches
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LONGEST = {"DATE": 16, "TIME": 8, "NUM": 8}  # longest span tried per resolver, in characters
-_EXAMPLES = 3
+_EXAMPLES = 3  # dates the lexicon lacks named per pattern
+_NUMERAL = "\x00"  # stands for a run of numerals in a date's shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +80,7 @@ class Masker:
         lex = project.lexicons
         self.today = today
         self.words, self.numerals, self.times = lex.table("date_words"), lex.table("numerals"), lex.table("time_words")
-        self.cities: dict[str, str] = {}
-        for city in (x for x in lex.slots.values() if x.resolver == "city"):
-            for e in city.entries:
-                self.cities.setdefault(e.surface, e.value or e.surface)
+        self.cities = {e.surface for x in lex.slots.values() if x.resolver == "city" for e in x.entries}
         self.city_suffix = _city_suffix(lex)
         self._longest_city = max(map(len, self.cities), default=0) + len(self.city_suffix)
         self.dates = {e.surface for x in lex.slots.values() if x.resolver == "date" for e in x.entries}
@@ -99,8 +97,7 @@ class Masker:
         """(start, end, mask) of each recognised span, none overlapping."""
         out, i = [], 0
         while i < len(text):
-            best = max(((self._end(kind, text, i), -k, kind) for k, kind in enumerate(MASKS)), default=(i, 0, ""))
-            end, _, kind = best
+            end, _, kind = max((self._end(kind, text, i), -k, kind) for k, kind in enumerate(MASKS))
             if end > i:
                 out.append((i, end, kind))
                 i = end
@@ -117,12 +114,12 @@ class Masker:
 
     def city_base(self, word: str) -> str:
         """A full name's city (丹阳市 → 丹阳): the lexicon lists the name, the resolver reads the full form."""
-        suffix = self.city_suffix
-        return word[: -len(suffix)] if len(word) > len(suffix) + 1 and word.endswith(suffix) else word
+        return word[: -len(self.city_suffix)] if self._full_form(word) else word
 
     def shape(self, text: str) -> str:
-        """``text`` with every run of numerals as N: 十月四号 and 10月4号 are both N月N号."""
-        return re.sub("N+", "N", "".join("N" if resolve_count(ch, self.numerals).type == "int" and ch not in self.cities else ch for ch in text))
+        """``text`` with every run of numerals as one mark: 十月四号 and 10月4号 have one shape."""
+        marked = "".join(_NUMERAL if resolve_count(ch, self.numerals).type == "int" else ch for ch in text)
+        return re.sub(f"{_NUMERAL}+", _NUMERAL, marked)
 
     def date_line(self, surface: str) -> str:
         """A ready-to-paste date lexicon line (the value column stays empty: the resolver computes it)."""
@@ -133,10 +130,10 @@ class Masker:
         (明天 + 下午: the grammars may read the two as two slots)."""
         return surface in self.dates or any(surface[:i] in self.dates and surface[i:] in self.surfaces for i in range(1, len(surface)))
 
-    def date_value(self, surface: str) -> tuple[object, list[str]]:
-        """What the date resolver reads ``surface`` as on the report's day: (value, flags)."""
+    def date_value(self, surface: str) -> dict:
+        """What the date resolver reads ``surface`` as on the report's day: {reads_as, flags}."""
         r = resolve_date(surface, self.today, self.words, self.numerals, self.times)
-        return r.value, list(r.flags)
+        return {"reads_as": r.value, "flags": list(r.flags)}
 
     def reads(self, word: str) -> bool:
         """True when any resolver (date, time, city, count) reads ``word`` on its own."""
@@ -149,9 +146,12 @@ class Masker:
                 return end
         return i
 
+    def _full_form(self, s: str) -> bool:
+        return bool(self.city_suffix) and len(s) > len(self.city_suffix) + 1 and s.endswith(self.city_suffix)
+
     def _is(self, kind: str, s: str) -> bool:
         if kind == "CITY":
-            return s in self.cities or (len(s) > len(self.city_suffix) + 1 and s.endswith(self.city_suffix) and s[: -len(self.city_suffix)] in self.cities)
+            return s in self.cities or (self._full_form(s) and s[: -len(self.city_suffix)] in self.cities)
         if kind == "DATE":
             return s in self.dates or resolve_date(s, self.today, self.words, self.numerals, self.times).type in ("date", "span", "ambiguous")
         if kind == "TIME":
@@ -166,7 +166,7 @@ def _city_suffix(lexicons) -> str:
         for e in city.entries:
             if "full" in e.tags and e.value and e.surface.startswith(e.value):
                 return e.surface[len(e.value):]
-    return "\uffff"
+    return ""
 
 
 def _bounded(text: str, start: int, end: int) -> bool:
@@ -380,8 +380,8 @@ def build_report(project: Project, lines: list[LogLine], today: date, top: int, 
             {"surface": w, "count": c, "beside_city": paired[w], "line": f"{w}\t{w}\tname\t1", "example": examples[("place", w)]}
             for w, c in sorted(places.items(), key=lambda wc: (not paired[wc[0]], -wc[1]))[:top]]},
         "unlisted_dates": {"lexicon": masker.date_file, "words": [
-            {"surface": w, "count": c, "line": masker.date_line(w), "reads_as": masker.date_value(w)[0], "flags": masker.date_value(w)[1],
-             "example": examples[("unlisted", w)]} for w, c in unlisted.most_common(top)]},
+            {"surface": w, "count": c, "line": masker.date_line(w), **masker.date_value(w), "example": examples[("unlisted", w)]}
+            for w, c in unlisted.most_common(top)]},
         "dates": [{"surface": w, "count": c, "example": examples[("date", w)]} for w, c in date_words.most_common(top)],
     }
 
