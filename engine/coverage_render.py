@@ -78,7 +78,8 @@ def _places(places: dict, console: Console) -> None:
     _raw(console, "", f"Place words the lexicons lack (ready to paste into {places['lexicon']} after checking each; "
          "nothing is written; those facing a known city first):")
     for w in places["words"]:
-        beside = f" ({w['beside_city']} facing a known city)" if w["beside_city"] else ""
+        n = w["beside_city"]
+        beside = "" if not n else ", facing a known city" if n == w["count"] else f" ({n} facing a known city)"
         _raw(console, f"# seen {_times(w['count'])}{beside}, e.g. {w['example']}", w["line"])
 
 
