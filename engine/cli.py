@@ -74,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--strict", action="store_true", help="exit 1 when any check fails")
     st.set_defaults(run=_stats)
 
+    cv = sub.add_parser("coverage", help="what of a real log the grammars do not read yet: shares, uncovered patterns, lexicon suggestions")
+    cv.add_argument("logs", nargs="+", type=Path, help='log files: one request a line, plain text or JSON with "text" (and an optional "intent" label)')
+    cv.add_argument("--today", help="reference date (default: the system date)")
+    cv.add_argument("--top", type=int, default=30, help="patterns and suggested words shown (default 30)")
+    cv.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    cv.add_argument("--max-chars", type=int, default=_MAX_CHARS, help=f"longest request read; longer ones are counted, not parsed (default {_MAX_CHARS})")
+    cv.set_defaults(run=_coverage)
+
     lint = sub.add_parser("lint", help="check grammars, lexicons and tools; exit 2 on problems, as every command refuses bad input")
     lint.set_defaults(run=_lint)
 
@@ -293,6 +301,27 @@ def _stats(args) -> int:
 
         render(report, Console(highlight=False))
     return 1 if args.strict and failures(report) else 0
+
+
+def _coverage(args) -> int:
+    from engine.checks import load_checked as load_project  # refused wherever lint would fail
+    from engine.config import project_config
+    from engine.coverage import build_report, read_logs
+
+    today = _date(args.today, "--today") or date.today()
+    if args.top < 1:
+        raise CallgramError(f"--top: must be at least 1, got {args.top}")
+    lines = read_logs(args.logs, _cap(args.max_chars))  # bad input is refused before the slow load
+    report = build_report(load_project(args.root), lines, today, args.top, project_config(args.root).profile_fill)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        from engine.coverage_render import render
+
+        render(report, Console(highlight=False))
+    return 0
 
 
 def _new(args) -> int:
