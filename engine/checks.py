@@ -166,13 +166,15 @@ def _overlap_problems(project: Project) -> list[CallgramError]:
 
     g = project.grammar
     expander, verifier = Expander.of(g), Verifier(g)
-    rng = random.Random("overlap")
     seen: dict[tuple[str, str], str] = {}
     for name in g.intents:
+        # Each intent's sentences from its own stream, and the slot values from another: which sentences are
+        # drawn does not shift when another grammar or a lexicon grows.
+        rng, vrng = random.Random(f"overlap:{name}"), random.Random(f"overlap-values:{name}")
         sets = expander.bindable_sets(name)
         for _ in range(_OVERLAP_SAMPLES):
             d = expander.expand(name, rng, rng.choice(sets))
-            values = [rng.choice([e for e in project.lexicons.get(c.terminal).entries if e.weight > 0]).surface for c in d.chunks if c.terminal]
+            values = [vrng.choice([e for e in project.lexicons.get(c.terminal).entries if e.weight > 0]).surface for c in d.chunks if c.terminal]
             text, readings = verifier.readings_of(d.chunks, values)
             for r in readings:
                 tool_involved = name in project.tools or r.intent in project.tools

@@ -1,6 +1,8 @@
 """Slot lexicons: shipped data is consistent; malformed files give located errors."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from engine.errors import CallgramError
@@ -15,14 +17,50 @@ def test_city_lexicon_has_the_big_cities_and_nicknames(project):
         assert city.by_surface[nick].value == name
 
 
+def _airport_codes(city) -> list[tuple[str, str]]:
+    """(IATA code, city) for every code the city lexicon names: code lines and airport:<IATA> tags of airport names."""
+    out = []
+    for e in city.entries:
+        if "iata" in e.tags:
+            out.append((e.surface, e.value))
+        out += [(t.split(":", 1)[1], e.value) for t in e.tags if t.startswith("airport:")]
+    return out
+
+
 def test_iata_codes_are_real_airports_of_that_city(project):
     airportsdata = pytest.importorskip("airportsdata")
     airports = airportsdata.load("IATA")
-    iata = [e for e in project.lexicons.get("CITY").entries if "iata" in e.tags]
-    assert len(iata) >= 40
-    for e in iata:
-        assert e.surface in airports, e.surface
-        assert airports[e.surface]["country"] == "CN"
+    abroad = set(project.lexicons.table("profile")["city"]["abroad"])  # abroad, Hong Kong, Macau, Taiwan
+    where = project.lexicons.table("observations")["city"]
+    codes = _airport_codes(project.lexicons.get("CITY"))
+    assert len(codes) >= 300
+    for code, value in codes:
+        assert code in airports, code
+        a = airports[code]
+        assert (a["country"] == "CN") == (value not in abroad), (code, value, a["country"])
+        lat, lon = where[value]["at"]
+        km = 111 * math.hypot(lat - a["lat"], (lon - a["lon"]) * math.cos(math.radians(lat)))
+        assert km < 80, (code, value, round(km))
+
+
+def test_airport_names_are_flagged_with_their_code(project):
+    city = project.lexicons.get("CITY")
+    named = [e for e in city.entries if any(t.startswith("airport:") for t in e.tags)]
+    assert len(named) >= 100
+    assert {e.surface for e in named} >= {"虹桥", "上海虹桥", "虹桥机场", "浦东机场", "首都机场", "大兴机场", "白云机场", "宝安机场",
+                                          "双流机场", "天府机场", "萧山机场", "三灶机场"}
+
+
+def test_regions_are_ambiguous_between_their_cities_with_an_airport(project):
+    city = project.lexicons.get("CITY")
+    with_airport = {v for _, v in _airport_codes(city)}
+    regions = [e for e in city.entries if "province" in e.tags]
+    assert {e.surface for e in regions} >= {"海南", "云南", "新疆", "西藏", "台湾", "内蒙古", "广西"}
+    for e in regions:
+        cands = e.value.split("|")
+        assert "ambiguous" in e.tags and e.weight == 0 and len(cands) >= 2, e.surface
+        assert set(cands) <= with_airport, e.surface
+    assert city.by_surface["海南"].value == "海口|三亚|琼海"
 
 
 def test_placeholders_are_private_use_and_distinct(project):
