@@ -1,6 +1,6 @@
 """``callgram coverage``: shares parsed, uncovered patterns with slots masked, words the lexicons lack.
 
-The log is invented here (婺源 is a real place the shipped city lexicon does not list; 高铁票 no grammar
+The log is invented here (西塘 is a real place the shipped city lexicon does not list; 高铁票 no grammar
 reads): if a lexicon or grammar learns them, pick other words rather than loosen the checks.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2023-10-29"
 
 PARSED = ["明天北京的天气怎么样", "帮我查一下后天上海飞广州的机票"]
-UNPARSED = ["明天杭州到婺源的高铁票", "后天南京到婺源的高铁票。", "月中婺源的天气怎么样", "十一月五号深圳的天气"]
+UNPARSED = ["明天杭州到西塘的高铁票", "后天南京到西塘的高铁票。", "月中西塘的天气怎么样", "十一月五号深圳的天气"]
 
 
 def _run(capsys, *args: str, root: Path = ROOT) -> tuple[int, str, str]:
@@ -55,12 +55,12 @@ def test_shares_patterns_and_suggestions(plain_log, listed_only, capsys):
     assert {k: v["count"] for k, v in r["intents"].items()} == {"get_weather": 1, "search_flights": 1}
     assert r["intents"]["get_weather"]["kind"] == "tool"
     top = r["patterns"][0]
-    assert (top["pattern"], top["count"]) == ("{DATE}{CITY}到婺源的高铁票", 2)  # trailing 。 does not split the group
-    assert top["alternative"] == '| DATE CITY "到婺源的高铁票"'
-    assert top["example"] == "明天杭州到婺源的高铁票"
+    assert (top["pattern"], top["count"]) == ("{DATE}{CITY}到西塘的高铁票", 2)  # trailing 。 does not split the group
+    assert top["alternative"] == '| DATE CITY "到西塘的高铁票"'
+    assert top["example"] == "明天杭州到西塘的高铁票"
     assert r["places"]["lexicon"].endswith("city.tsv")
-    assert r["places"]["words"][0] == {"surface": "婺源", "count": 3, "beside_city": 2, "line": "婺源\t婺源\tname\t1",
-                                       "example": "明天杭州到婺源的高铁票"}
+    assert r["places"]["words"][0] == {"surface": "西塘", "count": 3, "beside_city": 2, "line": "西塘\t西塘\tname\t1",
+                                       "example": "明天杭州到西塘的高铁票"}
     unlisted = {w["surface"]: w for w in r["unlisted_dates"]["words"]}
     assert unlisted["十一月五号"]["reads_as"] == "2023-11-05"
     assert unlisted["十一月五号"]["line"].startswith("十一月五号\t\t")
@@ -72,9 +72,9 @@ def test_text_report_keeps_lexicon_lines_pasteable(plain_log, listed_only, capsy
     code, out, _ = _run(capsys, str(plain_log), "--top", "1", root=listed_only)
     assert code == 0
     assert "parsed 2 (33.3%), unparsed 4 (66.7%)" in out
-    assert "\n婺源\t婺源\tname\t1\n" in out
-    assert "# seen 3 times (2 facing a known city), e.g. 明天杭州到婺源的高铁票" in out
-    assert '  | DATE CITY "到婺源的高铁票"' in out
+    assert "\n西塘\t西塘\tname\t1\n" in out
+    assert "# seen 3 times (2 facing a known city), e.g. 明天杭州到西塘的高铁票" in out
+    assert '  | DATE CITY "到西塘的高铁票"' in out
     assert "{DATE}{CITY}的天气" not in out  # --top 1
 
 
