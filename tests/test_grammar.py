@@ -10,7 +10,8 @@ from engine.project import load_project
 def test_shipped_grammars(project):
     g = project.grammar
     assert set(g.tool_intents()) == set(project.tools)
-    assert {"chitchat", "out_of_scope", "unsupported", "mixed"} <= set(g.negative_intents())
+    assert {"chitchat", "out_of_scope", "unsupported", "mixed", "music", "train_bus"} <= set(g.negative_intents())
+    assert len(g.negative_intents()) >= 34  # chitchat, mixed, unsupported, out_of_scope and at least 30 domains
     assert g.params["search_flights__origin"] == ("search_flights", "origin")
     assert set(g.slots.values()) >= {"CITY", "DATE", "COUNT"}
 

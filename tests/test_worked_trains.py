@@ -1,6 +1,6 @@
 """A `search_trains` intent added the way README tells a new user to (not shipped): a tool file, a grammar
 that imports CITY without its airport codes, a literal lexicon for the seat enum, the train rules taken out
-of unsupported.lark where lint says they overlap, and the tool's own clarification wording. It lints clean,
+of train_bus.lark where lint says they overlap, and the tool's own clarification wording. It lints clean,
 generates, parses its own samples back, and never reads or writes an IATA code in a train request."""
 from __future__ import annotations
 
@@ -96,9 +96,9 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def _narrow_unsupported(root: Path) -> None:
-    """Train searches are a tool now: unsupported.lark keeps only what search_trains does not do."""
-    path = root / "grammars" / "unsupported.lark"
+def _narrow_train_bus(root: Path) -> None:
+    """Train searches are a tool now: train_bus.lark keeps only what search_trains does not do."""
+    path = root / "grammars" / "train_bus.lark"
     src = path.read_text(encoding="utf-8")
     start = src.index("train.5:")
     end = src.index("train_set.25:")
@@ -113,9 +113,9 @@ def test_search_trains_from_readme(trains, tmp_path, capsys, monkeypatch):
     # As README says, lint first reports the negative grammar that already reads train searches.
     code, out, err = _run(capsys, "--root", str(trains), "lint")
     assert code == 2
-    assert re.search(r"grammars/(search_trains|unsupported)\.lark:1:1: also reads (unsupported|search_trains) requests, e\.g\. '.+'", out + err)
+    assert re.search(r"grammars/(search_trains|train_bus)\.lark:1:1: also reads (train_bus|search_trains) requests, e\.g\. '.+'", out + err)
 
-    _narrow_unsupported(trains)
+    _narrow_train_bus(trains)
     code, out, err = _run(capsys, "--root", str(trains), "lint")
     assert code == 0, out + err
 
