@@ -2,6 +2,8 @@
 loads a project (generate, parse, stats) refuses with all of them, located, before doing anything."""
 from __future__ import annotations
 
+import hashlib
+import os
 import random
 import re
 from datetime import date
@@ -17,7 +19,9 @@ from engine.slots import SlotFiller
 
 _RULE_DEF = re.compile(r"^[ \t]*[?!]?([a-z_][a-z0-9_]*)[ \t]*(?:\.-?\d+)?[ \t]*:", re.M)
 _LINT_TODAY = date(2024, 1, 10)  # any day works: date lexicon entries must be readable on it
-_OVERLAP_SAMPLES = 80  # sentences drawn per intent to find another intent's grammar reading them too
+_OVERLAP_SAMPLES = 80  # sentences drawn per tool intent to find another intent's grammar reading them too
+_OVERLAP_SAMPLES_NEGATIVE = 20  # ...and per negative domain (dozens of them), besides
+_OVERLAP_PER_RULE = 3  # ...this many of each of its reply-keyed rules
 
 
 def load_checked(root: Path | str = ".") -> Project:
@@ -30,12 +34,37 @@ def load_checked(root: Path | str = ".") -> Project:
     if key in _CHECKED:
         return _CHECKED[key]
     project = load_project(root)
-    found = check_project(project)
-    if found:
-        raise ErrorList(found) if len(found) > 1 else found[0]
+    passed = _passed_marker(project)
+    if passed is None or not passed.exists():
+        found = check_project(project)
+        if found:
+            raise ErrorList(found) if len(found) > 1 else found[0]
+        _remember(passed)
     _CHECKED.clear()
     _CHECKED[key] = project
     return project
+
+
+def _passed_marker(project: Project) -> Path | None:
+    """Where a clean verdict on exactly these inputs, checked by exactly this engine, is remembered
+    (the user's cache folder): the same files and code give the same verdict, so a later command skips
+    the slow checks. Any change to an input or to the engine is another marker."""
+    h = hashlib.sha256()
+    engine_dir = Path(__file__).resolve().parent
+    for path in [*project.paths.input_files(), *sorted(engine_dir.rglob("*.py"))]:
+        h.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "callgram" / "checked" / h.hexdigest()
+
+
+def _remember(marker: Path | None) -> None:
+    if marker is None:
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # no cache folder to write: the next command checks again
 
 
 _CHECKED: dict[tuple, Project] = {}
@@ -58,7 +87,10 @@ def check(root: Path | str = ".") -> list[CallgramError]:
         return e.errors
     except CallgramError as e:
         return [e]
-    return check_project(project)
+    found = check_project(project)
+    if not found:
+        _remember(_passed_marker(project))
+    return found
 
 
 def check_project(project: Project) -> list[CallgramError]:
@@ -172,8 +204,16 @@ def _overlap_problems(project: Project) -> list[CallgramError]:
         # drawn does not shift when another grammar or a lexicon grows.
         rng, vrng = random.Random(f"overlap:{name}"), random.Random(f"overlap-values:{name}")
         sets = expander.bindable_sets(name)
-        for _ in range(_OVERLAP_SAMPLES):
-            d = expander.expand(name, rng, rng.choice(sets))
+        # A negative domain: some sentences of the whole grammar, and a few of each reply-keyed rule, so that
+        # every kind of request it holds is tried (a rare rule, 准点吗, is where a new tool overlaps).
+        starts = [None] * (_OVERLAP_SAMPLES if name in project.tools else _OVERLAP_SAMPLES_NEGATIVE)
+        starts += [rule for rule, (owner, _) in sorted(g.reply_keys.items()) if owner == name and name not in project.tools
+                   for _ in range(_OVERLAP_PER_RULE)]
+        for start in starts:
+            options = [s for s in sets if start is None or expander.mask(name, s) in expander.masks[start]]
+            if not options:
+                continue
+            d = expander.expand(name, rng, rng.choice(options), start)
             values = [vrng.choice([e for e in project.lexicons.get(c.terminal).entries if e.weight > 0]).surface for c in d.chunks if c.terminal]
             text, readings = verifier.readings_of(d.chunks, values)
             for r in readings:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -20,7 +21,9 @@ class UtteranceParser:
         self.profile_fill = profile_fill or {}
         self._reader = None
 
-    def parse(self, text: str, today: date) -> dict:
+    def parse(self, text: str, today: date, fallbacks: bool = True) -> dict:
+        """The call a message asks for: read whole by a grammar; else (``fallbacks``) clause by clause; else with
+        one stretch read as a place no lexicon lists."""
         out = {"text": text, "intent": None, "arguments": None, "clarify": [], "error": None, "negative": None, "reply_key": None}
         text = text.strip()
         calls = {}
@@ -40,8 +43,11 @@ class UtteranceParser:
             names = sorted({c[0] for c in calls.values()})
             out["error"] = f"ambiguous: {len(calls)} different readings ({', '.join(names)})"
             return out
+        if not calls and fallbacks:
+            out = self._clauses(text, today, out)
+            return self._unknown_place(text, today, out) if out["intent"] is None and out["error"] is None else out
         if not calls:
-            return self._clauses(text, today, out)
+            return out
         intent, args, problems, unresolved = next(iter(calls.values()))
         if args is None:  # a negative intent: no tool applies; say which, and by which reply-keyed rule
             out["negative"] = intent
@@ -53,6 +59,50 @@ class UtteranceParser:
         out["clarify"] = [p for p in tool.properties if ((p in tool.required and p not in args) or p in unresolved) and p not in later]
         if problems:
             out["error"] = "; ".join(problems)
+        return out
+
+    def _unknown_place(self, text: str, today: date, out: dict) -> dict:
+        """A place no lexicon lists, where a grammar puts a place (博登敦的天气): the one stretch of the text that,
+        said as a known place, makes a grammar read the whole, read as itself (lexicons/<lang>/places.toml)."""
+        table = self.p.lexicons.data.get("places") or {}
+        if "name" not in table:
+            return out
+        name = re.compile(f"(?:{table['name']})")
+        cities = [lex for lex in self.p.lexicons.slots.values() if lex.resolver == "city"]
+        # Each place lexicon's most drawn name stands in for the unknown one (never one the text says itself).
+        stand_ins = [(lex, max((e for e in lex.entries if e.value in (None, e.surface) and e.surface not in text), key=lambda e: e.weight).surface)
+                     for lex in cities]
+        # Where slot forms (a date, a known place) lie: an unknown place starts after one and holds none.
+        slot_ends, inside = {0}, []
+        for k in range(len(text)):
+            for term, end in self.verifier.matches(text, k).items():
+                if term in self.p.grammar.slots and end > k:
+                    slot_ends.add(end)
+                    inside.append((k, end))
+        starts = [i for i in range(len(text)) if i in slot_ends or any(text[:i].endswith(c) for c in table.get("after", []))]
+        found = {}
+        for i in starts:
+            if text[i] in table.get("not_first", ""):
+                continue
+            for j in range(i + 2, min(len(text), i + 31) + 1):
+                span = text[i:j]
+                if j < len(text) and not any(text[j:].startswith(c) for c in table.get("before", [])):
+                    continue
+                if span[-1] in table.get("not_last", "") or not name.fullmatch(span) or any(lex.value_of(span) for lex in cities):
+                    continue
+                if any(i <= a and b <= j for a, b in inside):
+                    continue  # holds a form some lexicon reads (今天博登敦): not one name
+                for lex, stand_in in stand_ins:
+                    got = self.parse(text[:i] + stand_in + text[j:], today, fallbacks=False)
+                    args = got["arguments"] or {}
+                    where = [p for p, v in args.items() if v == lex.value_of(stand_in)]
+                    if got["intent"] and len(where) == 1:
+                        args[where[0]] = span
+                        found[(got["intent"], json.dumps(args, ensure_ascii=False, sort_keys=True))] = {**got, "text": text, "arguments": args, "unknown_place": span}
+        if len(found) == 1:
+            return next(iter(found.values()))
+        if len(found) > 1:
+            out["error"] = f"ambiguous: {len(found)} readings with a place no lexicon lists"
         return out
 
     def _clauses(self, text: str, today: date, out: dict) -> dict:
