@@ -331,7 +331,7 @@ def build_report(project: Project, lines: list[LogLine], today: date, top: int, 
             got = "(over the cap)"
         else:
             if log.text not in parsed:
-                parsed[log.text] = parser.parse(log.text, today)
+                parsed[log.text] = parser.parse(log.text, today, unknown_places=False)  # a place no lexicon lists is a gap to show
             r = parsed[log.text]
             got = r["intent"] or r["negative"] or ("(ambiguous)" if r["error"] else "(unparsed)")
             if got.startswith("("):

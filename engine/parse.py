@@ -21,9 +21,9 @@ class UtteranceParser:
         self.profile_fill = profile_fill or {}
         self._reader = None
 
-    def parse(self, text: str, today: date, fallbacks: bool = True) -> dict:
-        """The call a message asks for: read whole by a grammar; else (``fallbacks``) clause by clause; else with
-        one stretch read as a place no lexicon lists."""
+    def parse(self, text: str, today: date, fallbacks: bool = True, unknown_places: bool = True) -> dict:
+        """The call a message asks for: read whole by a grammar; else (``fallbacks``) clause by clause; else
+        (``unknown_places``) with one stretch read as a place no lexicon lists."""
         out = {"text": text, "intent": None, "arguments": None, "clarify": [], "error": None, "negative": None, "reply_key": None}
         text = text.strip()
         calls = {}
@@ -45,7 +45,9 @@ class UtteranceParser:
             return out
         if not calls and fallbacks:
             out = self._clauses(text, today, out)
-            return self._unknown_place(text, today, out) if out["intent"] is None and out["error"] is None else out
+            if unknown_places and out["intent"] is None and out["error"] is None:
+                return self._unknown_place(text, today, out)
+            return out
         if not calls:
             return out
         intent, args, problems, unresolved = next(iter(calls.values()))
