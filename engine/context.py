@@ -11,6 +11,7 @@ alone (engine/policy.py): ask for what is missing, look it up in the user's prof
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -51,6 +52,7 @@ class State:
         return (self.intent, tuple(sorted(self.args.items())), self.asked, self.turn == "negative", more, self.recall, repr(self.unclear))
 
 
+_MEMO = 4096  # texts whose readings a Reader remembers
 _MAX_CLAUSES = 8  # a message is cut at most this many ways per mark: 2^(n-1) ways to read it
 
 
@@ -66,12 +68,21 @@ class Reader:
         self.intents = Verifier(project.grammar)
         self.turns = Verifier(turns_grammar) if turns_grammar is not None else None
         self._lexicons_of: dict[tuple, set[str]] = {}
+        self._memo: OrderedDict[str, list] = OrderedDict()
 
     def readings(self, text: str) -> list[tuple[str, Reading]]:
-        """Every reading of ``text``: ("request", r) from an intent grammar, (turn kind, r) from a turn grammar."""
+        """Every reading of ``text``: ("request", r) from an intent grammar, (turn kind, r) from a turn grammar.
+        Remembered for the last few thousand texts: a turn is read once as drawn and again in its context."""
+        hit = self._memo.get(text)
+        if hit is not None:
+            self._memo.move_to_end(text)
+            return hit
         out = [("request", r) for r in self.intents.readings(text)]
         if self.turns is not None:
             out += [(r.intent, r) for r in self.turns.readings(text)]
+        self._memo[text] = out
+        if len(self._memo) > _MEMO:
+            self._memo.popitem(last=False)
         return out
 
     def message_states(self, text: str, state: State, today: date) -> list[State]:

@@ -46,8 +46,9 @@ class Reading:
         return sorted(b.terminal for b in self.bindings if b.param == REPLY)
 
     def params(self) -> list[Binding]:
-        """The bindings of tool parameters (reply-key marks left out)."""
-        return [b for b in self.bindings if b.param != REPLY]
+        """The bindings of tool parameters (reply-key marks left out), in text order: a set's own order follows
+        string hashes, which differ from process to process, and what is built from them must not."""
+        return sorted((b for b in self.bindings if b.param != REPLY), key=lambda b: (b.start, b.end, b.param, b.terminal))
 
 
 class Verifier:
@@ -67,12 +68,15 @@ class Verifier:
     def _build_lattice_tables(self) -> None:
         self._trie: dict = {}
         self._regexes: list[tuple[str, re.Pattern]] = []
+        self._also: list[tuple[str, re.Pattern]] = []
         for term in self.parser.terminals:
             lex = self.g.lexicons.get(self.g.slots[term.name]) if term.name in self.g.slots else None
-            if lex is not None and lex.pattern is None and lex.also is None:
+            if lex is not None and lex.pattern is None:
                 left_out = self.g.left_out(term.name)
                 for s in [lex.placeholder] + [e.surface for e in lex.entries if not left_out & set(e.tags)]:
                     self._add(s, term.name)
+                if lex.also is not None:  # tried before the listed forms, as in Lark's one regex for the terminal
+                    self._also.append((term.name, re.compile(lex.also)))
             elif isinstance(term.pattern, PatternStr) and not term.pattern.flags:
                 self._add(term.pattern.value, term.name)
             else:
@@ -102,6 +106,10 @@ class Verifier:
         for name, rx in self._regexes:
             m = rx.match(text, pos)
             if m:
+                found[name] = m.end()
+        for name, rx in self._also:  # its match wins over the listed forms' longest, as Lark's alternation does
+            m = rx.match(text, pos)
+            if m and m.end() > pos:
                 found[name] = m.end()
         return found
 
