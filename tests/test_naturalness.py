@@ -7,6 +7,7 @@ Rules that read well alone can combine into text nobody types (请帮我帮我�
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from collections import defaultdict
@@ -126,7 +127,9 @@ def test_pattern_names_are_unique():
 
 
 def test_generated_user_turns_avoid_every_pattern(tmp_path):
-    assert main(["--root", str(ROOT), "generate", "--out", str(tmp_path), "--n", "50000", "--seed", "11", "--workers", "1"]) == 0
+    # 20,000 samples keep the suite short; CALLGRAM_NATURALNESS_N=100000 scans a larger run by hand.
+    n = os.environ.get("CALLGRAM_NATURALNESS_N", "20000")
+    assert main(["--root", str(ROOT), "generate", "--out", str(tmp_path), "--n", n, "--seed", "11", "--workers", "1"]) == 0
     compiled = [(p["name"], re.compile(p["regex"])) for p in PATTERNS]
     hits: dict[str, list[str]] = defaultdict(list)
     with (tmp_path / "samples.jsonl").open(encoding="utf-8") as f:
