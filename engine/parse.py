@@ -110,17 +110,22 @@ class UtteranceParser:
     def _clauses(self, text: str, today: date, out: dict) -> dict:
         """A message no grammar reads whole, read clause by clause (你好，下周去厦门出差，帮我查一下机票，最好是头等舱的)."""
         from engine.context import State
-        from engine.policy import Policy
 
         states = self._context_reader().message_states(text, State(), today)
         if len(states) > 1:
             out["error"] = f"ambiguous: {len(states)} readings clause by clause"
         if len(states) != 1:
             return out
-        move = Policy(self.p.tools, self.profile_fill).next_move(states[0], lookup=False)
+        out["clauses"] = True
+        return self._next_move(states[0], out)
+
+    def _next_move(self, state, out: dict) -> dict:
+        """``out`` with what the assistant does next in ``state``: the call, or the question for what is missing."""
+        from engine.policy import Policy
+
+        move = Policy(self.p.tools, self.profile_fill).next_move(state, lookup=False)
         out["intent"], out["arguments"] = move.intent, dict(move.args)
         out["clarify"] = list(move.params) if move.kind in ("ask", "disambiguate") else []
-        out["clauses"] = True
         return out
 
     def _context_reader(self):
@@ -157,7 +162,7 @@ class UtteranceParser:
         """The call (or question) for the last user turn of ``{"messages": [...], "today": ..., "profile": {...}}``,
         with what earlier turns settled carried over. The log's own assistant calls are taken as made; between
         user turns with no assistant turn logged, the assistant is taken to have done what callgram's would."""
-        from engine.context import Reader, State, result_items
+        from engine.context import State, result_items
         from engine.policy import Move, Policy
 
         reader, policy = self._context_reader(), Policy(self.p.tools, self.profile_fill)
@@ -215,17 +220,14 @@ class UtteranceParser:
         if state.turn == "negative":
             out["negative"] = True
             return out
-        move = policy.next_move(state, lookup=False)
-        out["intent"], out["arguments"] = move.intent, dict(move.args)
-        out["clarify"] = list(move.params) if move.kind in ("ask", "disambiguate") else []
-        return out
+        return self._next_move(state, out)
 
     def turn_problems(self, messages: list[dict], today: date) -> tuple[int, list[str]]:
         """Replays a generated conversation: each user turn must have one reading in its context, and each
         assistant move after it must be the one that state calls for (a look-up, a question for exactly
         what is missing, or the call with every argument). A turn marked "weight": 0 (a wrong call shown
         for a correction) is not judged, but the next user turn is read after it. Returns (turns, problems)."""
-        from engine.context import Reader, State, result_items
+        from engine.context import State, result_items
         from engine.policy import Move, Policy
 
         reader, state, judged, turns, problems = self._context_reader(), State(), None, 0, []
