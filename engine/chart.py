@@ -77,6 +77,23 @@ class ChartParser:
                 f, alt.nullable = self._seq_first(alt.syms)
                 alt.first = frozenset(f)
         self.first = {n: frozenset(f) for n, f in self.first.items()}
+        # LAST sets, the mirror of FIRST: an intent is tried only when one of its last terminals ends the text.
+        self.last: dict[str, set] = {n: set() for n in self.alts}
+        seqs = [(name, alt.syms[::-1]) for name, alts in self.alts.items() for alt in alts]
+        seqs += [(name, tail[::-1]) for name, tails in self.lrec.items() for tail in tails]
+        changed = True
+        while changed:
+            changed = False
+            for name, rev in seqs:
+                last = set()
+                for is_nt, sym in rev:
+                    last |= self.last[sym] if is_nt else {sym}
+                    if not is_nt or sym not in self.nullable:
+                        break
+                if not last <= self.last[name]:
+                    self.last[name] |= last
+                    changed = True
+        self.last = {n: frozenset(f) for n, f in self.last.items()}
 
     def _seq_first(self, syms) -> tuple[set, bool]:
         out: set = set()
@@ -124,8 +141,11 @@ class ChartParser:
         lattice = [self.matches(text, p) for p in range(len(text))] + [{}]
         run = _Run(self, lattice)
         n = len(text)
+        ending = {name for toks in lattice for name, end in toks.items() if end == n}
         out = set()
         for intent in self.g.intents:
+            if intent not in self.nullable and self.last[intent].isdisjoint(ending):
+                continue
             for bindings in run.nt(intent, 0).get(n, ()):
                 out.add((intent, bindings))
         return out

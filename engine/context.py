@@ -80,10 +80,26 @@ class Reader:
         out = [("request", r) for r in self.intents.readings(text)]
         if self.turns is not None:
             out += [(r.intent, r) for r in self.turns.readings(text)]
+        self._remember(text, out)
+        return out
+
+    def readings_of(self, chunks, values: list[str]) -> str:
+        """The turn made of ``chunks`` with slot ``values`` (as drawn), its readings remembered for ``readings``.
+        Each grammar set reuses the readings of the turn's template when it can (engine/verify.py): a drawn
+        turn's template recurs (北京吧, 改成后天), a real one's text rarely does."""
+        text, out = self.intents.readings_of(chunks, values)
+        if text in self._memo:
+            return text
+        out = [("request", r) for r in out]
+        if self.turns is not None:
+            out += [(r.intent, r) for r in self.turns.readings_of(chunks, values)[1]]
+        self._remember(text, out)
+        return text
+
+    def _remember(self, text: str, out: list) -> None:
         self._memo[text] = out
         if len(self._memo) > _MEMO:
             self._memo.popitem(last=False)
-        return out
 
     def message_states(self, text: str, state: State, today: date) -> list[State]:
         """The next states of a whole user message: read whole, or, when no grammar reads it whole, clause by

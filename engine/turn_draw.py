@@ -73,6 +73,7 @@ class TurnDrawer:
                     bindings.append(Binding(c.param, c.terminal, pos, pos + len(piece)))
             text += piece
             pos += len(piece)
+        self.reader.readings_of(chunks, surfaces)  # read now through its template, remembered for the reading in context
         reading = Reading(intent if kind == "request" else step.say, frozenset(bindings))
         keys = sorted(k for k in (self._reply_key(r) for r in deriv.rules) if k is not None)
         if keys:  # the reading itself, with where each tool's rule lies (the marks the chart parser sets)

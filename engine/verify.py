@@ -67,8 +67,9 @@ class Verifier:
     # -- lexical lattice ----------------------------------------------------------------------
     def _build_lattice_tables(self) -> None:
         self._trie: dict = {}
-        self._regexes: list[tuple[str, re.Pattern]] = []
-        self._also: list[tuple[str, re.Pattern]] = []
+        # pattern -> the terminals it is (every intent grammar has its own DATE): matched once per position
+        regexes: dict[str, list[str]] = {}
+        also: dict[str, list[str]] = {}
         for term in self.parser.terminals:
             lex = self.g.lexicons.get(self.g.slots[term.name]) if term.name in self.g.slots else None
             if lex is not None and lex.pattern is None:
@@ -76,11 +77,13 @@ class Verifier:
                 for s in [lex.placeholder] + [e.surface for e in lex.entries if not left_out & set(e.tags)]:
                     self._add(s, term.name)
                 if lex.also is not None:  # tried before the listed forms, as in Lark's one regex for the terminal
-                    self._also.append((term.name, re.compile(lex.also)))
+                    also.setdefault(lex.also, []).append(term.name)
             elif isinstance(term.pattern, PatternStr) and not term.pattern.flags:
                 self._add(term.pattern.value, term.name)
             else:
-                self._regexes.append((term.name, re.compile(term.pattern.to_regexp())))
+                regexes.setdefault(term.pattern.to_regexp(), []).append(term.name)
+        self._regexes = [(re.compile(rx), tuple(names)) for rx, names in regexes.items()]
+        self._also = [(re.compile(rx), tuple(names)) for rx, names in also.items()]
 
     def _add(self, s: str, name: str) -> None:
         node = self._trie
@@ -103,14 +106,16 @@ class Verifier:
             if ends:
                 for name in ends:
                     found[name] = i
-        for name, rx in self._regexes:
+        for rx, names in self._regexes:
             m = rx.match(text, pos)
             if m:
-                found[name] = m.end()
-        for name, rx in self._also:  # its match wins over the listed forms' longest, as Lark's alternation does
+                for name in names:
+                    found[name] = m.end()
+        for rx, names in self._also:  # its match wins over the listed forms' longest, as Lark's alternation does
             m = rx.match(text, pos)
             if m and m.end() > pos:
-                found[name] = m.end()
+                for name in names:
+                    found[name] = m.end()
         return found
 
     # -- readings -----------------------------------------------------------------------------
