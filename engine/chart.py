@@ -54,6 +54,7 @@ class ChartParser:
         self.param_of = {n: p for n, (_, p) in grammar.params.items()}
         self.key_of = {n: k for n, (_, k) in grammar.reply_keys.items()}
         self.dags = {name: _Dag([a.syms for a in alts], self) for name, alts in self.alts.items()}
+        self._intent_masks()
         self.tails = {name: _Dag(tails, self) for name, tails in self.lrec.items()}
 
     # -- static analysis ----------------------------------------------------------------------
@@ -77,23 +78,6 @@ class ChartParser:
                 f, alt.nullable = self._seq_first(alt.syms)
                 alt.first = frozenset(f)
         self.first = {n: frozenset(f) for n, f in self.first.items()}
-        # LAST sets, the mirror of FIRST: an intent is tried only when one of its last terminals ends the text.
-        self.last: dict[str, set] = {n: set() for n in self.alts}
-        seqs = [(name, alt.syms[::-1]) for name, alts in self.alts.items() for alt in alts]
-        seqs += [(name, tail[::-1]) for name, tails in self.lrec.items() for tail in tails]
-        changed = True
-        while changed:
-            changed = False
-            for name, rev in seqs:
-                last = set()
-                for is_nt, sym in rev:
-                    last |= self.last[sym] if is_nt else {sym}
-                    if not is_nt or sym not in self.nullable:
-                        break
-                if not last <= self.last[name]:
-                    self.last[name] |= last
-                    changed = True
-        self.last = {n: frozenset(f) for n, f in self.last.items()}
 
     def _seq_first(self, syms) -> tuple[set, bool]:
         out: set = set()
@@ -105,6 +89,22 @@ class ChartParser:
             if name not in self.nullable:
                 return out, False
         return out, True
+
+    def _intent_masks(self) -> None:
+        """terminal -> bit set of the intents that may use it: an intent is tried only when the text's
+        lattice has a path from start to end through its terminals (most texts have one for a few of dozens)."""
+        self.intent_bit = {intent: 1 << k for k, intent in enumerate(self.g.intents)}
+        self.mask: dict[str, int] = {}
+        for intent, bit in self.intent_bit.items():
+            seen, todo = {intent}, [intent]
+            while todo:
+                for rule in self.g.rules.get(todo.pop(), ()):
+                    for s in rule.expansion:
+                        if not isinstance(s, NonTerminal):
+                            self.mask[s.name] = self.mask.get(s.name, 0) | bit
+                        elif s.name not in seen:
+                            seen.add(s.name)
+                            todo.append(s.name)
 
     def _reject_indirect_left_recursion(self) -> None:
         # A -> B ... -> A with only nullable symbols before each step would recurse at one position.
@@ -141,10 +141,17 @@ class ChartParser:
         lattice = [self.matches(text, p) for p in range(len(text))] + [{}]
         run = _Run(self, lattice)
         n = len(text)
-        ending = {name for toks in lattice for name, end in toks.items() if end == n}
+        reach = [0] * (n + 1)  # position -> intents whose terminals can tile the text up to it
+        reach[0] = (1 << len(self.intent_bit)) - 1
+        mask = self.mask
+        for pos in range(n):
+            here = reach[pos]
+            if here:
+                for name, end in lattice[pos].items():
+                    reach[end] |= here & mask.get(name, 0)
         out = set()
-        for intent in self.g.intents:
-            if intent not in self.nullable and self.last[intent].isdisjoint(ending):
+        for intent, bit in self.intent_bit.items():
+            if not reach[n] & bit:
                 continue
             for bindings in run.nt(intent, 0).get(n, ()):
                 out.add((intent, bindings))
