@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -88,7 +89,8 @@ def _given(sample) -> set[str]:
     for turn in sample.provenance["turns"]:
         for slot in turn["slots"]:
             v = slot["value"]
-            if isinstance(v, list):  # a stay: check-in is its first day, check-out the day after its last
+            if isinstance(v, list) and all(re.fullmatch(r"\d{4}-\d\d-\d\d", str(x)) for x in v):
+                # a stay: check-in is its first day, check-out the day after its last (a list of places is options)
                 out |= {str(v[0]), (date.fromisoformat(v[-1]) + timedelta(days=1)).isoformat()}
             out.add(json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v))
         for v in turn["state"]["mentioned"].values():
