@@ -45,7 +45,7 @@ def _utterances(project, seed: int, k: int):
             yield text[:i] + text[i + 1:]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10**6))
 def test_generated_and_mangled(project, verifier, seed):
     for text in _utterances(project, seed, 4):
