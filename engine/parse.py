@@ -75,12 +75,14 @@ class UtteranceParser:
         stand_ins = [(lex, max((e for e in lex.entries if e.value in (None, e.surface) and e.surface not in text), key=lambda e: e.weight).surface)
                      for lex in cities]
         # Where slot forms (a date, a known place) lie: an unknown place starts after one and holds none.
-        slot_ends, inside = {0}, []
+        # ...save forms of the lexicons a name may hold (国家公园 holds 家 and 公园, both points of interest).
+        slot_ends, inside, may_hold = {0}, [], set(table.get("may_hold", []))
         for k in range(len(text)):
             for term, end in self.verifier.matches(text, k).items():
                 if term in self.p.grammar.slots and end > k:
                     slot_ends.add(end)
-                    inside.append((k, end))
+                    if self.p.grammar.slots[term].lower() not in may_hold:
+                        inside.append((k, end))
         starts = [i for i in range(len(text)) if i in slot_ends or any(text[:i].endswith(c) for c in table.get("after", []))]
         found = {}
         for i in starts:
