@@ -57,7 +57,19 @@ class SlotDrawer:
             else:
                 raise Retry
             surfaces.append(entry.surface)
+        if not self._one_phrase(chunks, slots, surfaces, today):
+            raise Retry
         return surfaces, used
+
+    def _one_phrase(self, chunks, slots: list[int], surfaces: list[str], today: date) -> bool:
+        """A day followed straight by a time of day (明天 + 晚上) must read as one date phrase: 现在晚上 does not."""
+        parts = tuple(self.filler.time_words["parts"])
+        for n, (k, nxt) in enumerate(zip(slots, slots[1:])):
+            lex = self.filler.lexicons.get(chunks[k].terminal)
+            if nxt == k + 1 and lex.resolver == "date" and surfaces[n + 1].startswith(parts):
+                if self.filler.date_phrase(surfaces[n] + surfaces[n + 1], today).type == "invalid":
+                    return False
+        return True
 
     def _plausible(self, tool, name: str, r, used: dict, style: str, today: date, rng: random.Random) -> bool:
         """Whether a resolved value looks like real traffic (lead time, stay length, configured weights)."""

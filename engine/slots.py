@@ -148,6 +148,10 @@ class SlotFiller:
                 self._memo.clear()
         return hit
 
+    def date_phrase(self, text: str, today: date) -> Resolved:
+        """What ``text`` means read as one date phrase, listed or not (明天晚上, 现在晚上)."""
+        return resolve_date(text, today, self.date_words, self.numerals, self.time_words)
+
     def _resolve(self, lex: Lexicon, surface: str, today: date, schema: dict) -> Resolved:
         entry = lex.by_surface.get(surface)
         if entry is None and lex.value_of(surface) is None:

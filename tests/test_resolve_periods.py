@@ -139,6 +139,8 @@ FORMS: dict[str, Callable[[date], Expected]] = {
     "后天晚上9点15分": _day_at(2, "21:15"), "明天晚上17点30分": _day_at(1, "17:30"), "今天下午": _day_at(0, "12:00-18:00"),
     "明天中午": _day_at(1, "11:00-13:00"), "明天15:19:29": _day_at(1, "15:19"),
     "明天早上20点": _const("invalid", None), "今早20点": _const("invalid", None),
+    # a moment takes no part of day: 现在晚上 is no date phrase (generation never writes it)
+    **dict.fromkeys(["现在晚上", "目前早上", "两小时后晚上", "十分钟后下午"], _const("invalid", None)),
     # months and days in Chinese numerals, Sundays, this weekend
     "九月二十号": _first_on_or_after(9, 20), "十月一号": _first_on_or_after(10, 1), "八月十一日": _first_on_or_after(8, 11),
     "十二月三十一号": _first_on_or_after(12, 31), "二月二十八日": _first_on_or_after(2, 28),

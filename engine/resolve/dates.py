@@ -81,6 +81,8 @@ def _with_time(rules: "_Rules", text: str, today: date, time_words: dict, numera
         d = rules.resolve(text[:cut], today)
         if d.type in ("ambiguous", "invalid") and resolve_time(text[cut:], time_words, numerals).type == "time":
             return d
+        if d.type == "date" and {"now", "soon"} & set(d.flags) and resolve_time(text[cut:], time_words, numerals).type != "unknown":
+            return Resolved("invalid", None, (), f"{d.rule}: a moment (现在, 两小时后) takes no time of day")
         if d.type == "date" or (d.type == "span" and not d.rule.startswith(PERIOD)):
             t = resolve_time(text[cut:], time_words, numerals)
             if t.type == "time":
