@@ -52,6 +52,7 @@ class Conversations:
         turns: list[dict] = []
         clauses: list[str] = []
         calls = 0
+        first_intent = None  # the tool the user first asks for: the sample's intent, as its slots are the first message's
         for k, step in enumerate(flow.steps):
             if step.say == "answer" and step.optional and not state.asked:
                 continue  # nothing was asked: the step is not needed
@@ -67,6 +68,7 @@ class Conversations:
                 raise Drop("unparsed" if not got else "ambiguous_in_context", text, _shown(target),
                            _shown(rival) if rival is not None else None)
             state = target
+            first_intent = first_intent or state.intent
             self._recalled = {p for p, _ in state.recall} or self._recalled
             turns.append({"turn": kind, **prov, "state": _shown(state)})
             last_step = k == len(flow.steps) - 1
@@ -85,7 +87,7 @@ class Conversations:
             tags.append("profile")
         sid = self.c._sid(i)
         return Sample(
-            id=sid, kind=flow.kind, intent=state.intent or "conversation", tags=tags, today=today.isoformat(),
+            id=sid, kind=flow.kind, intent=first_intent or state.intent or "conversation", tags=tags, today=today.isoformat(),
             messages=messages, tools=self.c.offer.shown(names),
             # "slots": those of the first user message, as a single turn's are (a long message: all its clauses')
             provenance={"flow": flow.file, "profile": profile.model_dump(), "turns": turns,
