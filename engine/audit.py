@@ -100,7 +100,7 @@ class Auditor:
     def run(self, df: pl.DataFrame, workers: int = 1) -> dict:
         """Every check's figures, plus the re-parse time."""
         took, texts, distinct = 0.0, 0, 0
-        cols = df.select("id", "kind", "intent", "tags", "today", "user", "reply", "call_name", "call_args", "slots", "messages")
+        cols = df.select("id", "kind", "intent", "tags", "today", "user", "reply", "call_name", "call_args", "more_args", "slots", "messages")
         for offset in range(0, cols.height, _SLICE):  # in slices, so memory stays flat however long the file
             rows = cols.slice(offset, _SLICE).rows(named=True)
             start = time.perf_counter()
@@ -262,7 +262,11 @@ class Auditor:
             self._fail("call_mismatch", "arguments", row, f"gold {gold} ≠ re-parse {parse['arguments']}")
         elif parse["clarify"] or parse["error"]:
             self._fail("call_mismatch", "unclear", row, f"re-parse asks for {parse['clarify']} ({parse['error']})")
+        elif parse.get("more", []) != [json.loads(a) for a in row["more_args"] or []]:
+            self._fail("call_mismatch", "more", row, f"further calls {row['more_args']} ≠ re-parse {parse.get('more')}")
         self.out["collapsed_range"]["checked"] += 1
+        if row["more_args"]:
+            return  # a period as a call per day: every day is called, none collapsed
         for slot in row["slots"] or []:
             if self._is_date(row["call_name"], slot["param"]) and self._is_span(slot["surface"], row["today"]):
                 return self._fail("collapsed_range", row["call_name"] + "." + slot["param"], row, f"{slot['surface']!r} is a span, given as one {slot['param']}")

@@ -203,6 +203,8 @@ class Composer:
             reply["reasoning_content"] = self.rationale.text(today, [(e.surface, r.value) for e, r, _ in used.values()])
         if gold.unclear:
             tags.append("ambiguous")
+        if gold.calls:
+            tags.append("each_day")
         if style == "beyond":
             tags.append("beyond_horizon")
         sample = self._sample(i, kind, intent, today, text, reply, tags, deriv, used, self.offer.choose(rng, {intent}))
@@ -252,6 +254,9 @@ class Composer:
             day = date.fromisoformat(next(v for p, v in gold.args.items() if p in self._date_params(intent)))
             last = today + timedelta(days=self.cfg.forecast_days[intent])
             return {"role": "assistant", "content": self.replies.beyond_horizon(day, last, rng)}
+        if gold.calls:  # a period: one call per day, in one turn
+            return {"role": "assistant", "content": None,
+                    "tool_calls": [self._call(f"{self._sid(i)}/{k}", intent, a) for k, a in enumerate(gold.calls)]}
         return {"role": "assistant", "content": None, "tool_calls": [self._call(self._sid(i), intent, gold.args)]}
 
     def _negative(self, i: int, intent: str, today: date, rng: random.Random) -> Sample:

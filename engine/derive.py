@@ -98,6 +98,16 @@ def span_misplaced(tool, name: str, resolved) -> bool:
     return "from_span" in resolved.flags and name in tool.properties and any(s["derive"] == "span" for s in tool.derived.values())
 
 
+def each_day(tool, name: str, r, today: date) -> list[str] | None:
+    """The days of a period said for a parameter the tool takes one day at a time (x-each-day: 这周的天气 is a
+    call for each of its days, never its first day alone); None when it is no such period (too long, or past)."""
+    limit = tool.each_day.get(name)
+    if limit is None or r.type != "ambiguous" or "from_span" not in r.flags:
+        return None
+    days = list(r.value)
+    return days if 2 <= len(days) <= limit and days[0] >= today.isoformat() else None
+
+
 def is_vague(r) -> bool:
     """A day said too vaguely to be one (最近, 这几天): ambiguous with no candidates."""
     return r.type == "ambiguous" and not r.value and "vague" in r.flags

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from engine.derive import span_misplaced
+from engine.derive import each_day, span_misplaced
 from engine.gold import Retry
 from engine.plausible import Plausibility
 from engine.slots import SlotFiller
@@ -47,8 +47,12 @@ class SlotDrawer:
                 r = self.filler.resolve(c.terminal, entry.surface, today, schema)
                 if mode == "ambiguous":
                     wanted = r.type == "ambiguous"
+                elif schema is not None and (days := each_day(tool, c.param, r, today)) is not None:
+                    # a period for a one-day parameter: a call per day (x-each-day), every day within the horizon
+                    wanted = style != "beyond" and self.plausible.lead_ok(tool.name, days[-1], today, rng)
                 else:
                     wanted = r.ok and "past" not in r.flags and (r.type == "span") == (schema.get("derive") == "span")
+                    wanted = wanted and not (r.type == "span" and r.value[0] < today.isoformat())  # 这个周末 said on a Sunday
                     wanted = wanted and not span_misplaced(tool, c.param, r)
                     wanted = wanted and self._plausible(tool, c.param, r, used, style, today, rng)
                 if wanted and not self._clashes(tool, c.param, r.value, used):

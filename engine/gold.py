@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from engine.derive import arguments, span_misplaced, waiting
+from engine.derive import arguments, each_day, span_misplaced, waiting
 from engine.replies import is_iso_date
 from engine.verify import Reading
 
@@ -33,6 +33,7 @@ class Gold:
     args: dict
     missing: list[str] = field(default_factory=list)  # required parameters the user did not give
     unclear: dict[str, list] = field(default_factory=dict)  # bound name -> the options its form leaves open
+    calls: list[dict] = field(default_factory=list)  # a period said for a one-day parameter: a call per day
 
 
 class GoldChecker:
@@ -56,6 +57,13 @@ class GoldChecker:
         later = waiting(args)
         asked = [p for p, v in args.items() if isinstance(v, tuple) and p not in later]
         sources = {name: r.value for name, (_, r, _) in used.items() if r.type == "ambiguous"}
+        days = {name: d for name, (_, r, _) in used.items() if (d := each_day(tool, name, r, today)) is not None}
+        if days and asked == list(days) == list(sources) and not missing:
+            name, each = next(iter(days.items()))
+            calls = [{p: (d if p == name else args[p]) for p in tool.properties if p in args} for d in each]
+            if any(tool.errors(c) for c in calls):
+                raise Drop("schema")
+            return Gold(calls[0], calls=calls)
         if bool(asked) != bool(sources) or len(sources) > 1:
             raise Retry  # something unresolved that is no question of one form (a clash of phrases)
         args = {p: v for p, v in args.items() if not isinstance(v, tuple)}

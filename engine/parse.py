@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from engine.derive import arguments, is_vague, span_misplaced, waiting
+from engine.derive import arguments, each_day, is_vague, span_misplaced, waiting
 from engine.slots import SlotFiller
 from engine.verify import Verifier
 
@@ -24,7 +24,7 @@ class UtteranceParser:
     def parse(self, text: str, today: date, fallbacks: bool = True, unknown_places: bool = True) -> dict:
         """The call a message asks for: read whole by a grammar; else (``fallbacks``) clause by clause; else
         (``unknown_places``) with one stretch read as a place no lexicon lists."""
-        out = {"text": text, "intent": None, "arguments": None, "clarify": [], "error": None, "negative": None, "reply_key": None}
+        out = {"text": text, "intent": None, "arguments": None, "clarify": [], "error": None, "negative": None, "reply_key": None, "more": []}
         text = text.strip()
         calls = {}
         for r in self.verifier.readings(text):
@@ -58,6 +58,11 @@ class UtteranceParser:
         tool = self.p.tools[intent]
         out["intent"], out["arguments"] = intent, args
         unresolved, later = unresolved
+        if unresolved and isinstance(next(iter(unresolved)), tuple):  # a period for a one-day parameter: a call per day
+            (name, days), = unresolved
+            out["arguments"], *more = [{p: (d if p == name else args[p]) for p in tool.properties if p in args or p == name} for d in days]
+            out["more"] = more
+            unresolved = set()
         out["clarify"] = [p for p in tool.properties if ((p in tool.required and p not in args) or p in unresolved) and p not in later]
         if problems:
             out["error"] = "; ".join(problems)
@@ -128,6 +133,7 @@ class UtteranceParser:
         move = Policy(self.p.tools, self.profile_fill).next_move(state, lookup=False)
         out["intent"], out["arguments"] = move.intent, dict(move.args)
         out["clarify"] = list(move.params) if move.kind in ("ask", "disambiguate") else []
+        out["more"] = [dict(a) for _, a in move.more]
         return out
 
     def _context_reader(self):
@@ -149,14 +155,17 @@ class UtteranceParser:
                 problems.append(f"{b.param} given twice")
                 continue
             resolved[b.param] = res
-            if not res.ok and not (is_vague(res) and b.param not in tool.required):  # an optional vague day is left out
-                problems.append(f"{b.param}: {surface!r} is {res.type} ({res.rule})")
+            if not res.ok and not (is_vague(res) and b.param not in tool.required) and each_day(tool, b.param, res, today) is None:
+                problems.append(f"{b.param}: {surface!r} is {res.type} ({res.rule})")  # (an optional vague day is left out)
         final = arguments(tool, resolved, self.filler.part_of_day)
         if final is None:
             return None  # two phrases set the same argument: not a reading
         # An argument waiting on one still to be asked (住三晚, no check-in yet) is asked through that one.
         later = waiting(final)
         unresolved = {p for p, v in final.items() if isinstance(v, tuple)} - later
+        days = {p: each_day(tool, p, resolved[p], today) for p in unresolved if p in resolved}
+        if len(unresolved) == 1 and all(days.values()) and days and not problems and all(p in final for p in tool.required if p not in days):
+            unresolved = {(p, tuple(d)) for p, d in days.items()}  # a call per day (see parse)
         return {p: v for p, v in final.items() if not isinstance(v, tuple)}, problems, (unresolved, later)
 
     # -- in context -------------------------------------------------------------------------------

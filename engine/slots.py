@@ -25,8 +25,8 @@ class _Pool:
 
 
 # Lexicon tags of forms that can be ambiguous on some reference date (周三 said on a Wednesday, 江城),
-# or that name several days where a tool needs one (周末的机票, 10号到12号的天气).
-AMBIGUOUS_TAGS = ("weekday", "weekend", "ambiguous", "range")
+# or that name several days where a tool needs one (周末的机票, 10号到12号的天气, 这周).
+AMBIGUOUS_TAGS = ("weekday", "weekend", "ambiguous", "range", "period")
 
 
 class SlotFiller:

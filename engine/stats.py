@@ -71,6 +71,8 @@ def read_samples(path: Path) -> pl.DataFrame:
     ).with_columns(
         reply=pl.col("answer").struct.field("content"),
         call=pl.col("answer").struct.field("tool_calls").list.first().struct.field("function"),
+        # the further calls of the same turn (a period's other days): their arguments, as JSON text
+        more=pl.col("answer").struct.field("tool_calls").list.slice(1).list.eval(pl.element().struct.field("function").struct.field("arguments")),
     ).select(
         "id", "kind", "intent", pl.col("tags").fill_null([]), "today", pl.col("today").str.to_date(strict=False).alias("day"),
         pl.when("has_user").then("user").alias("user"), "reply",
@@ -78,6 +80,7 @@ def read_samples(path: Path) -> pl.DataFrame:
         pl.col("messages").list.eval(pl.element().filter(pl.element().struct.field("role") == "user").struct.field("content"))
           .list.join(" / ").alias("dialogue"),
         pl.col("call").struct.field("name").alias("call_name"), pl.col("call").struct.field("arguments").alias("call_args"),
+        pl.col("more").fill_null([]).alias("more_args"),
         pl.col("provenance").struct.field("slots").alias("slots"), pl.col("provenance").struct.field("reply_key").alias("reply_key"),
         pl.col("provenance").struct.field("hard_form").alias("hard_form"),
         "messages",

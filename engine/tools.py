@@ -72,6 +72,12 @@ class Tool(BaseModel):
         return self.parameters.get("x-part-of-day", {})
 
     @property
+    def each_day(self) -> dict[str, int]:
+        """``{date_param: most days}``: a period said for the parameter (这周, 未来三天) is one call per day when it
+        has at most that many (``x-each-day`` on the parameter); a longer one is asked about."""
+        return {p: int(s["x-each-day"]) for p, s in self.properties.items() if "x-each-day" in s}
+
+    @property
     def distinct(self) -> list[list[str]]:
         """Groups of parameters that must not share a value (``x-distinct``: origin ≠ destination)."""
         return self.parameters.get("x-distinct", [])
@@ -161,6 +167,9 @@ def load_tool(path: Path, shown: str) -> Tool:
                 raise CallgramError(f"x-part-of-day names unknown parameter {pname!r}", shown, *locate(text, '"x-part-of-day"'))
         if "enum" not in props[target]:
             raise CallgramError(f"x-part-of-day: {target!r} must be an enum parameter", shown, *locate(text, '"x-part-of-day"'))
+    for pname, sub in props.items():
+        if "x-each-day" in sub and (sub.get("format") != "date" or not isinstance(sub["x-each-day"], int) or sub["x-each-day"] < 2):
+            raise CallgramError(f"parameter {pname!r}: x-each-day needs a date parameter and a number of days of at least 2", shown, *locate(text, '"x-each-day"'))
     for group in params.get("x-distinct", []):
         for pname in group:
             if pname not in props:

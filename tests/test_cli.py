@@ -146,7 +146,7 @@ def test_parse_article_examples(capsys, monkeypatch):
 def test_parse_mixed_file(capsys, monkeypatch):
     text = "你好\n帮我写一首诗\n明天北京会下雨吗\n\n☃☃ 🙂 \x00 ñ\n上海到北京多远\n帮我订MU5101，明天，两个人\n查一下周日上海到北京的机票\n"
     rows = [json.loads(x) for x in _parse(capsys, monkeypatch, "--today", "2023-10-29", "--json", stdin=text)]
-    assert len(rows) == 8 and all(set(r) == {"text", "intent", "arguments", "clarify", "error", "negative", "reply_key"} for r in rows)
+    assert len(rows) == 8 and all(set(r) == {"text", "intent", "arguments", "clarify", "error", "negative", "reply_key", "more"} for r in rows)
     assert [r["intent"] for r in rows] == [None, None, "get_weather", None, None, None, "book_flight", "search_flights"]
     assert rows[6]["arguments"] == {"flight_no": "MU5101", "date": "2023-10-30", "passengers": 2}
     assert rows[7]["clarify"] == ["date"] and "ambiguous" in rows[7]["error"]  # 周日 said on a Sunday

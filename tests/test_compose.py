@@ -64,6 +64,9 @@ def _check_sample(project, parser, s):
     assert parsed["arguments"] == call["arguments"] and parsed["clarify"] == [] and parsed["error"] is None
     assert tool.errors(call["arguments"]) == []
     json.loads(s.messages[-1]["tool_calls"][0]["function"]["arguments"])
+    # a period for a one-day parameter: the further calls of the turn are its other days, as parse reads them
+    more = [json.loads(c["function"]["arguments"]) for c in s.messages[-1]["tool_calls"][1:]]
+    assert parsed["more"] == more and bool(more) == ("each_day" in s.tags)
     for name, value in call["arguments"].items():
         schema = tool.properties[name]
         if schema.get("format") == "date":
@@ -73,7 +76,7 @@ def _check_sample(project, parser, s):
         if name in call["arguments"]:
             assert call["arguments"][name] in cities  # canonical
     if s.kind == "positive":
-        assert s.tags == []
+        assert set(s.tags) <= {"each_day"}  # plain forms; a period (这周的天气) is said plainly, and called per day
     else:
         assert s.tags  # a hard form, named
 
@@ -106,3 +109,18 @@ def test_fixed_today_is_used(project):
     c = Composer(project, GenerateConfig(seed=1, today=date(2023, 10, 29)))
     s = c.compose(0).sample
     assert s.today == "2023-10-29" and "2023年10月29日，星期日" in s.messages[0]["content"]
+
+
+def test_a_period_for_weather_is_a_call_for_each_of_its_days(project, utterance_parser):
+    """这周/未来三天 said for get_weather's one date (x-each-day): one call per day, in one turn, never the first
+    day alone; the same period for a flight is a question (a flight leaves on one day)."""
+    c = Composer(project, project_config(ROOT, seed=8, flow_shares={}))
+    found = [s for s in (c.compose(i).sample for i in range(3000)) if s is not None and "each_day" in s.tags]
+    assert len(found) >= 3
+    for s in found:
+        _check_sample(project, utterance_parser, s)
+        days = [json.loads(t["function"]["arguments"])["date"] for t in s.messages[-1]["tool_calls"]]
+        assert days == sorted(days) and len(set(days)) == len(days) >= 2
+        assert all((date.fromisoformat(b) - date.fromisoformat(a)).days == 1 for a, b in zip(days, days[1:]))
+    got = utterance_parser.parse("这周从北京到上海的机票", date(2023, 10, 25))
+    assert got["clarify"] == ["date"] and got["more"] == []

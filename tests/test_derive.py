@@ -7,7 +7,7 @@ import pytest
 
 from engine.compose import Composer
 from engine.config import GenerateConfig
-from engine.derive import finalize, provides
+from engine.derive import each_day, finalize, provides
 from engine.parse import UtteranceParser
 
 
@@ -64,3 +64,21 @@ def test_generated_stays_check_out_after_check_in(project):
             assert a["check_out"] > a["check_in"] >= s.today
             seen += 1
     assert seen > 50
+
+
+@pytest.mark.parametrize(("text", "today", "days"), [
+    ("这周", "2023-10-25", ["2023-10-25", "2023-10-26", "2023-10-27", "2023-10-28", "2023-10-29"]),  # Wednesday to Sunday
+    ("未来三天", "2023-12-31", ["2023-12-31", "2024-01-01", "2024-01-02"]),
+    ("这个周末", "2023-10-27", ["2023-10-28", "2023-10-29"]),
+    ("周五到周日", "2024-02-26", ["2024-03-01", "2024-03-02", "2024-03-03"]),
+    ("这周", "2023-10-29", None),  # a Sunday: one day left, not a period
+    ("未来十天", "2023-10-25", None),  # longer than x-each-day: asked about
+    ("明天", "2023-10-25", None),
+])
+def test_each_day_of_a_weather_period(project, text, today, days):
+    from engine.slots import SlotFiller
+
+    tool = project.tools["get_weather"]
+    r = SlotFiller(project.lexicons, []).resolve("DATE", text, date.fromisoformat(today), tool.properties["date"])
+    assert each_day(tool, "date", r, date.fromisoformat(today)) == days
+    assert each_day(project.tools["search_flights"], "date", r, date.fromisoformat(today)) is None
