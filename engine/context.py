@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from engine.derive import arguments, span_misplaced
+from engine.derive import arguments, each_day, span_misplaced
 from engine.gold import valid_options
 from engine.grammar import ASKED, COMPANION, PLUS, SECOND, USUAL
 from engine.chart import REPLY
@@ -199,13 +199,25 @@ class Reader:
         tool = self.tools.get(r.intent)
         if tool is None:  # a request no tool serves
             return replace(state, intent=None, args={}, asked=(), called=False, turn="negative")
-        args = self._args(tool, {b.param: b for b in r.params()}, text, today, state)
-        if args is None:
+        bound = {b.param: b for b in r.params()}
+        calls = self._each_day(tool, bound, text, today, state) or [self._args(tool, bound, text, today, state)]
+        if calls[0] is None:
             return None
-        for p in tool.properties:  # a plan stated earlier fills what the request leaves out
-            if p not in args and p in state.mentioned:
-                args[p] = state.mentioned[p]
-        return State(tool.name, args, (), False, state.mentioned, state.profile, "request", request=(tool.name, dict(args)))
+        for args in calls:
+            for p in tool.properties:  # a plan stated earlier fills what the request leaves out
+                if p not in args and p in state.mentioned:
+                    args[p] = state.mentioned[p]
+        more = tuple((tool.name, a) for a in calls[1:])
+        return State(tool.name, calls[0], (), False, state.mentioned, state.profile, "request", more, request=(tool.name, dict(calls[0])))
+
+    def _each_day(self, tool, bound: dict, text: str, today: date, state: State) -> list[dict] | None:
+        """A period said for a parameter the tool takes one day at a time (这周北京天气怎么样): a call per day."""
+        for name, b in bound.items():
+            days = each_day(tool, name, self._resolve(tool, name, b, text, today), today) if name in tool.each_day else None
+            if days is not None:
+                rest = self._args(tool, {n: x for n, x in bound.items() if n != name}, text, today, state)
+                return None if rest is None else [{p: (d if p == name else rest[p]) for p in tool.properties if p in rest or p == name} for d in days]
+        return None
 
     def _answer(self, r: Reading, text: str, state: State, today: date) -> State | None:
         if not state.asked or state.called or state.intent is None:
