@@ -155,7 +155,7 @@ def _shard(text: str):
 
 
 def _parse(args) -> int:
-    from engine.parse import UtteranceParser
+    from engine.parse import UtteranceParser, blank
     from engine.checks import load_checked as load_project  # refused wherever lint would fail
 
     from engine.config import project_config
@@ -169,7 +169,7 @@ def _parse(args) -> int:
             line, length = None, (line[:_HEAD], len(line))
         if line is None:
             error = f"line {lineno}: {length[1]} characters, over the cap of {cap}"
-            result = {"text": _head(length), "intent": None, "arguments": None, "clarify": [], "error": error, "negative": None, "reply_key": None}
+            result = blank(_head(length), error)
         elif line.lstrip().startswith("{"):
             result = _conversation(parser, line, lineno, today, cap)
         else:
@@ -187,13 +187,15 @@ _TURNS = 40  # the most turns a conversation line of `parse` may hold
 
 def _conversation(parser, line: str, lineno: int, today: date, cap: int) -> dict:
     """One JSON conversation line: its last user turn read in context (its own "today" wins over --today)."""
+    from engine.parse import blank
+
     try:
         conv = json.loads(line)
         when = date.fromisoformat(conv["today"]) if isinstance(conv, dict) and conv.get("today") else today
     except (ValueError, TypeError) as e:
-        return {"text": None, "intent": None, "arguments": None, "clarify": [], "error": f"line {lineno}: not a conversation: {e}", "negative": None, "reply_key": None}
+        return {**blank(None, f"line {lineno}: not a conversation: {e}"), "turn": None}
     if not isinstance(conv, dict):
-        return {"text": None, "intent": None, "arguments": None, "clarify": [], "error": f"line {lineno}: not a conversation object", "negative": None, "reply_key": None}
+        return {**blank(None, f"line {lineno}: not a conversation object"), "turn": None}
     return parser.parse_conversation(conv, when, cap)
 
 

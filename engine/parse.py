@@ -11,6 +11,11 @@ from engine.slots import SlotFiller
 from engine.verify import Verifier
 
 
+def blank(text: str, error: str | None = None) -> dict:
+    """What ``parse`` says of an utterance before reading it (every key, so each line has the same ones)."""
+    return {"text": text, "intent": None, "arguments": None, "clarify": [], "error": error, "negative": None, "reply_key": None, "more": []}
+
+
 class UtteranceParser:
     """Reads an utterance into {text, intent, arguments, clarify, error}."""
 
@@ -24,7 +29,7 @@ class UtteranceParser:
     def parse(self, text: str, today: date, fallbacks: bool = True, unknown_places: bool = True) -> dict:
         """The call a message asks for: read whole by a grammar; else (``fallbacks``) clause by clause; else
         (``unknown_places``) with one stretch read as a place no lexicon lists."""
-        out = {"text": text, "intent": None, "arguments": None, "clarify": [], "error": None, "negative": None, "reply_key": None, "more": []}
+        out = blank(text)
         text = text.strip()
         calls = {}
         for r in self.verifier.readings(text):
@@ -177,7 +182,7 @@ class UtteranceParser:
         from engine.policy import Move, Policy
 
         reader, policy = self._context_reader(), Policy(self.p.tools, self.profile_fill)
-        out = {"text": None, "intent": None, "arguments": None, "clarify": [], "error": None, "negative": None, "reply_key": None, "turn": None}
+        out = {**blank(None), "turn": None}
         messages = conv.get("messages")
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
             out["error"] = "a conversation is {\"messages\": [{\"role\": ..., \"content\": ...}, ...]}"
