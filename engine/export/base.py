@@ -51,9 +51,18 @@ class Exporter:
 
     def __enter__(self) -> "Exporter":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with signals_held():  # the temp file and the record of it appear together
-            fd, self._tmp_path = tempfile.mkstemp(prefix=f".{self.filename}.", dir=self.path.parent)
-            self._tmp = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        try:
+            with signals_held():  # the temp file and the record of it appear together
+                fd, self._tmp_path = tempfile.mkstemp(prefix=f".{self.filename}.", dir=self.path.parent)
+                self._tmp = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        except BaseException:
+            # A signal held back is delivered as the block ends, and raises here: ``with`` then never calls
+            # __exit__, so the temp file is removed now (seen under load: SIGTERM right as the file appeared).
+            if self._tmp is not None:
+                self._tmp.close()
+            if self._tmp_path:
+                _unlink(self._tmp_path)
+            raise
         return self
 
     def write(self, sample: Sample) -> None:
