@@ -108,3 +108,25 @@ def test_interrupt_before_writing(tmp_path):
     assert proc.returncode == 143
     assert err.decode().strip().splitlines() == [f"interrupted before writing began; {out}/ unchanged"]
     assert not out.exists()
+
+
+def test_a_signal_delivered_as_the_temp_file_appears_leaves_none(tmp_path, monkeypatch):
+    """Signals held while the temp file is made are delivered as the block ends, inside __enter__: ``with``
+    then never calls __exit__, so __enter__ itself must remove the file."""
+    import contextlib
+
+    from engine.export import base
+    from engine.export.jsonl import OpenAIChatJsonl
+
+    @contextlib.contextmanager
+    def delivered_on_exit():
+        yield
+        raise KeyboardInterrupt  # what the SIGINT handler raises once the signal is unblocked
+
+    monkeypatch.setattr(base, "signals_held", delivered_on_exit)
+    try:
+        with OpenAIChatJsonl(tmp_path):
+            pass
+    except KeyboardInterrupt:
+        pass
+    assert list(tmp_path.iterdir()) == []
