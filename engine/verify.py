@@ -54,7 +54,7 @@ class Reading:
 class Verifier:
     """Parses utterances (or their templates) into readings, caching per template."""
 
-    def __init__(self, grammar: Grammar, cache_size: int = 50_000):
+    def __init__(self, grammar: Grammar, cache_size: int = 10_000):
         self.g = grammar
         self.parser = grammar.parser
         self.cache: OrderedDict[str, tuple] = OrderedDict()
