@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from engine.derive import arguments, each_day, span_misplaced
+from engine.derive import arguments, each_day, per_day, span_misplaced
 from engine.gold import valid_options
 from engine.grammar import ASKED, COMPANION, PLUS, SECOND, USUAL
 from engine.chart import REPLY
@@ -77,29 +77,24 @@ class Reader:
         if hit is not None:
             self._memo.move_to_end(text)
             return hit
-        out = [("request", r) for r in self.intents.readings(text)]
-        if self.turns is not None:
-            out += [(r.intent, r) for r in self.turns.readings(text)]
-        self._remember(text, out)
-        return out
+        return self._remember(text, self.intents.readings(text), self.turns.readings(text) if self.turns is not None else ())
 
     def readings_of(self, chunks, values: list[str]) -> str:
         """The turn made of ``chunks`` with slot ``values`` (as drawn), its readings remembered for ``readings``.
         Each grammar set reuses the readings of the turn's template when it can (engine/verify.py): a drawn
         turn's template recurs (北京吧, 改成后天), a real one's text rarely does."""
-        text, out = self.intents.readings_of(chunks, values)
-        if text in self._memo:
-            return text
-        out = [("request", r) for r in out]
-        if self.turns is not None:
-            out += [(r.intent, r) for r in self.turns.readings_of(chunks, values)[1]]
-        self._remember(text, out)
+        text, requests = self.intents.readings_of(chunks, values)
+        if text not in self._memo:
+            self._remember(text, requests, self.turns.readings_of(chunks, values)[1] if self.turns is not None else ())
         return text
 
-    def _remember(self, text: str, out: list) -> None:
+    def _remember(self, text: str, requests, turns) -> list[tuple[str, Reading]]:
+        """("request", r) for each intent reading, (turn kind, r) for each turn reading; kept for ``readings``."""
+        out = [("request", r) for r in requests] + [(r.intent, r) for r in turns]
         self._memo[text] = out
         if len(self._memo) > _MEMO:
             self._memo.popitem(last=False)
+        return out
 
     def message_states(self, text: str, state: State, today: date) -> list[State]:
         """The next states of a whole user message: read whole, or, when no grammar reads it whole, clause by
@@ -216,7 +211,7 @@ class Reader:
             days = each_day(tool, name, self._resolve(tool, name, b, text, today), today) if name in tool.each_day else None
             if days is not None:
                 rest = self._args(tool, {n: x for n, x in bound.items() if n != name}, text, today, state)
-                return None if rest is None else [{p: (d if p == name else rest[p]) for p in tool.properties if p in rest or p == name} for d in days]
+                return None if rest is None else per_day(tool, name, days, rest)
         return None
 
     def _answer(self, r: Reading, text: str, state: State, today: date) -> State | None:

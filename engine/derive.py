@@ -108,6 +108,21 @@ def each_day(tool, name: str, r, today: date) -> list[str] | None:
     return days if 2 <= len(days) <= limit and days[0] >= today.isoformat() else None
 
 
+def per_day(tool, name: str, days: list[str], args: dict) -> list[dict]:
+    """One call a day: ``args`` with ``name`` set to each of ``days``, in the tool's parameter order."""
+    return [{p: (d if p == name else args[p]) for p in tool.properties if p in args or p == name} for d in days]
+
+
+def period_calls(tool, resolved: dict, args: dict, today: date) -> list[dict] | None:
+    """The calls a request makes when its one unresolved argument is a period said for a parameter the tool
+    takes one day at a time and nothing required is missing (这周北京天气怎么样: a call per day); else None."""
+    open_ = [p for p, v in args.items() if _is_marker(v) and p not in waiting(args)]
+    if len(open_) != 1 or open_[0] not in resolved or any(p not in args for p in tool.required):
+        return None
+    days = each_day(tool, open_[0], resolved[open_[0]], today)
+    return None if days is None else per_day(tool, open_[0], days, args)
+
+
 def is_vague(r) -> bool:
     """A day said too vaguely to be one (最近, 这几天): ambiguous with no candidates."""
     return r.type == "ambiguous" and not r.value and "vague" in r.flags

@@ -20,6 +20,7 @@ class SlotDrawer:
         self.filler = filler
         self.plausible = plausible
         self.cfg = plausible.cfg
+        self._parts = tuple(filler.time_words["parts"])  # 早上, 晚上…: what may follow a day as a time of day
 
     def fill(self, tool, chunks, style: str, today: date, rng: random.Random, tag: str | None = None):
         """Surface form for every slot; for bound parameters also a usable, plausible resolved value. A hard
@@ -67,10 +68,9 @@ class SlotDrawer:
 
     def _one_phrase(self, chunks, slots: list[int], surfaces: list[str], today: date) -> bool:
         """A day followed straight by a time of day (明天 + 晚上) must read as one date phrase: 现在晚上 does not."""
-        parts = tuple(self.filler.time_words["parts"])
         for n, (k, nxt) in enumerate(zip(slots, slots[1:])):
             lex = self.filler.lexicons.get(chunks[k].terminal)
-            if nxt == k + 1 and lex.resolver == "date" and surfaces[n + 1].startswith(parts):
+            if nxt == k + 1 and lex.resolver == "date" and surfaces[n + 1].startswith(self._parts):
                 if self.filler.date_phrase(surfaces[n] + surfaces[n + 1], today).type == "invalid":
                     return False
         return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from engine.derive import arguments, each_day, span_misplaced, waiting
+from engine.derive import arguments, period_calls, span_misplaced, waiting
 from engine.replies import is_iso_date
 from engine.verify import Reading
 
@@ -57,10 +57,8 @@ class GoldChecker:
         later = waiting(args)
         asked = [p for p, v in args.items() if isinstance(v, tuple) and p not in later]
         sources = {name: r.value for name, (_, r, _) in used.items() if r.type == "ambiguous"}
-        days = {name: d for name, (_, r, _) in used.items() if (d := each_day(tool, name, r, today)) is not None}
-        if days and asked == list(days) == list(sources) and not missing:
-            name, each = next(iter(days.items()))
-            calls = [{p: (d if p == name else args[p]) for p in tool.properties if p in args} for d in each]
+        calls = period_calls(tool, {name: r for name, (_, r, _) in used.items()}, args, today) if list(sources) == asked else None
+        if calls and not missing:
             if any(tool.errors(c) for c in calls):
                 raise Drop("schema")
             return Gold(calls[0], calls=calls)

@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from engine.derive import arguments, each_day, is_vague, span_misplaced, waiting
+from engine.derive import arguments, each_day, is_vague, period_calls, span_misplaced, waiting
 from engine.slots import SlotFiller
 from engine.verify import Verifier
 
@@ -42,7 +42,8 @@ class UtteranceParser:
             if call is not None:
                 args, problems, unresolved = call
                 # Readings that differ only in how much text a slot took (从下周一到周三 / 下周一到周三) are one reading.
-                key = (r.intent, tuple(sorted((k, str(v)) for k, v in args.items())), tuple(sorted(unresolved[0])), tuple(sorted(unresolved[1])))
+                key = (r.intent, tuple(sorted((k, str(v)) for k, v in args.items())), tuple(sorted(unresolved[0])), tuple(sorted(unresolved[1])),
+                       str(unresolved[2]))
                 calls.setdefault(key, (r.intent, args, problems, unresolved))
         if len(calls) > 1:
             names = sorted({c[0] for c in calls.values()})
@@ -62,11 +63,9 @@ class UtteranceParser:
             return out
         tool = self.p.tools[intent]
         out["intent"], out["arguments"] = intent, args
-        unresolved, later = unresolved
-        if unresolved and isinstance(next(iter(unresolved)), tuple):  # a period for a one-day parameter: a call per day
-            (name, days), = unresolved
-            out["arguments"], *more = [{p: (d if p == name else args[p]) for p in tool.properties if p in args or p == name} for d in days]
-            out["more"] = more
+        unresolved, later, each = unresolved
+        if each:  # a period for a one-day parameter: a call per day
+            out["arguments"], *out["more"] = each
             unresolved = set()
         out["clarify"] = [p for p in tool.properties if ((p in tool.required and p not in args) or p in unresolved) and p not in later]
         if problems:
@@ -149,7 +148,8 @@ class UtteranceParser:
         return self._reader
 
     def _call(self, tool, reading, text: str, today: date):
-        """(arguments, problems, (unresolved, waiting) parameters) of one reading, or None if it is no reading."""
+        """(arguments, problems, (unresolved, waiting parameters, a period's calls per day)) of one reading, or None
+        if it is no reading."""
         resolved, problems = {}, []
         for b in sorted(reading.params(), key=lambda b: b.start):
             surface = text[b.start:b.end]
@@ -168,10 +168,8 @@ class UtteranceParser:
         # An argument waiting on one still to be asked (住三晚, no check-in yet) is asked through that one.
         later = waiting(final)
         unresolved = {p for p, v in final.items() if isinstance(v, tuple)} - later
-        days = {p: each_day(tool, p, resolved[p], today) for p in unresolved if p in resolved}
-        if len(unresolved) == 1 and all(days.values()) and days and not problems and all(p in final for p in tool.required if p not in days):
-            unresolved = {(p, tuple(d)) for p, d in days.items()}  # a call per day (see parse)
-        return {p: v for p, v in final.items() if not isinstance(v, tuple)}, problems, (unresolved, later)
+        each = None if problems else period_calls(tool, resolved, final, today)
+        return {p: v for p, v in final.items() if not isinstance(v, tuple)}, problems, (unresolved, later, each)
 
     # -- in context -------------------------------------------------------------------------------
     def parse_conversation(self, conv: dict, today: date, cap: int) -> dict:
